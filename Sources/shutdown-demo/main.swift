@@ -1,0 +1,3 @@
+import Patterns
+
+print("shutdown-demo \(PatternsLibrary.version)")

@@ -1,0 +1,3 @@
+import Testing
+@testable import Patterns
+@Test func libraryHasAVersion() { #expect(!PatternsLibrary.version.isEmpty) }
