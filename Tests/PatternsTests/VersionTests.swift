@@ -1,3 +1,0 @@
-import Testing
-@testable import Patterns
-@Test func libraryHasAVersion() { #expect(!PatternsLibrary.version.isEmpty) }
