@@ -67,3 +67,9 @@ public struct CancellationToken: Sendable, Hashable {
   public static func == (lhs: CancellationToken, rhs: CancellationToken) -> Bool { lhs.node === rhs.node }
   public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(node)) }
 }
+
+extension CancellationToken {
+  /// How many child nodes are linked to this token now. Exposed so tests (yours too) can check that
+  /// short-lived children are released rather than accumulating under a long-lived parent.
+  public var childCountForTesting: Int { node.linkedChildCount }
+}
