@@ -38,12 +38,15 @@ enum CLIFixture {
       OptionSpec(
         name: "scenario", valueName: "scenario", help: "The story to run.", kind: .choice(["basic", "all"]),
         defaultValue: "basic"),
-      OptionSpec(name: "workers", valueName: "n", help: "How many workers.", kind: .integer(1...64), defaultValue: "3"),
+      OptionSpec(
+        name: "workers", valueName: "n", help: "How many workers.", kind: .integer(1...64),
+        defaultValue: "3"),
       OptionSpec(name: "no-color", help: "Never colour the output.", kind: .flag),
     ],
     run: { options, context in
       let color = context.useColor(noColorFlag: options.flag("no-color"))
-      context.write("token scenario=\(options.choice("scenario")) workers=\(options.integer("workers")) color=\(color)\n")
+      context.write(
+        "token scenario=\(options.choice("scenario")) workers=\(options.integer("workers")) color=\(color)\n")
       return 0
     }
   )
@@ -98,7 +101,8 @@ enum CLIFixture {
     _ arguments: [String], environment: [String: String] = ["COLUMNS": "80"], terminal: Bool = false
   ) -> (code: Int32, output: CapturedOutput) {
     let output = CapturedOutput()
-    let code = tool.run(arguments: arguments, context: output.context(environment: environment, terminal: terminal))
+    let code = tool.run(
+      arguments: arguments, context: output.context(environment: environment, terminal: terminal))
     return (code, output)
   }
 }

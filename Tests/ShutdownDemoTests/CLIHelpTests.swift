@@ -89,7 +89,9 @@ func commandHelp_isShownForHelpAnywhereAmongItsArguments(arguments: [String]) {
   expectHelp(["token", "--workers", "abc", "--bogus", "--help"], tokenHelp)
 }
 
-@Test(arguments: [["help", "joinset"], ["help", "task-group"], ["joinset", "-h"], ["task-group", "--help"]])
+@Test(arguments: [
+  ["help", "joinset"], ["help", "task-group"], ["joinset", "-h"], ["task-group", "--help"],
+])
 func commandHelp_wrapsLongUsageAndDescriptions_andWorksThroughAliases(arguments: [String]) {
   expectHelp(arguments, joinsetHelp)
 }
@@ -177,7 +179,8 @@ func commandHelp_wrapsLongUsageAndDescriptions_andWorksThroughAliases(arguments:
   let help = HelpText(tool: CLIFixture.tool, columns: 80)
   let grace = CLIFixture.joinset.options[0]
   #expect(grace.defaultValue == "2000ms")
-  #expect(help.optionHelp(grace) == "How long to wait before cancelling. (e.g. 250ms, 2s, 1.5s, 1m; default: 2s)")
+  #expect(
+    help.optionHelp(grace) == "How long to wait before cancelling. (e.g. 250ms, 2s, 1.5s, 1m; default: 2s)")
 }
 
 @Test func wrapWords_keepsOverlongWordsWhole() {

@@ -109,7 +109,8 @@ struct CommandLineTool: Sendable {
       let argument = arguments[index]
       index += 1
       guard argument.hasPrefix("--"), argument.count > 2 else {
-        if looksLikeOption(argument) {
+        // `--` would end option parsing in argument-parser; with no positionals here it is just unexpected.
+        if looksLikeOption(argument), argument != "--" {
           let candidates = command.options.map(\.flagName) + ["--help"]
           return .failure(unknownOption(argument, candidates: candidates, commandName: command.name))
         }

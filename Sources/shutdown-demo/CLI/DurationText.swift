@@ -11,7 +11,7 @@
 /// a value that would need a fraction of a nanosecond (`1.5ns`) is rejected rather than rounded.
 /// Anything beyond `Int64.max` nanoseconds (about 292 years) is rejected as too large.
 
-/// A unit accepted by `parseDuration(_:)`, largest first so formatting can pick the largest fit.
+/// A unit accepted by `parseDuration(_:)`, largest first so formatting prefers larger units on ties.
 enum DurationUnit: CaseIterable, Sendable {
   case hours, minutes, seconds, milliseconds, microseconds, nanoseconds
 
@@ -124,29 +124,39 @@ func parseDurationResult(_ text: String) -> Result<Duration, DurationParseError>
 
 /// Prints a duration in the shortest exact form `parseDuration(_:)` reads back to the same value.
 ///
-/// Uses the largest unit in which the value is at least 1 with at most 3 decimal places:
-/// `250ms`, `2s`, `1.5s`, `1m`, `1.5m`, `61s`, `0s`. Negative durations get a leading `-` (which
-/// the parser rejects on purpose); durations that are not a whole number of nanoseconds or do not
-/// fit in `Int64` nanoseconds fall back to the standard library's description.
+/// Considers every unit in which the value is at least 1 (so never `0.25s`) and exact with at most 3
+/// decimal places, and takes the shortest text; ties go to the larger unit. Examples: `250ms`, `2s`,
+/// `1.5s`, `1m`, `90s` (shorter than `1.5m`), `1.001h`, `12345ns`, `0s`. Negative durations get a
+/// leading `-` (which the parser rejects on purpose); durations that are not a whole number of
+/// nanoseconds or do not fit in `Int64` nanoseconds fall back to the standard library's description.
 func formatDuration(_ duration: Duration) -> String {
   guard let nanoseconds = exactNanoseconds(duration), nanoseconds != .min else {
     return "\(duration)"
   }
   if nanoseconds == 0 { return "0s" }
   if nanoseconds < 0 { return "-" + formatDuration(.nanoseconds(-nanoseconds)) }
+  var best: String?
+  // Largest unit first, and only a strictly shorter text replaces the best: ties keep the larger unit.
   for unit in DurationUnit.allCases where nanoseconds >= unit.nanosecondsPerUnit {
-    let whole = nanoseconds / unit.nanosecondsPerUnit
-    // The remainder is below one unit (≤ 3.6e12 ns), so multiplying by 1000 cannot overflow.
-    let remainder = (nanoseconds % unit.nanosecondsPerUnit) * 1000
-    guard remainder % unit.nanosecondsPerUnit == 0 else { continue }
-    let thousandths = remainder / unit.nanosecondsPerUnit
-    guard thousandths > 0 else { return "\(whole)\(unit.symbol)" }
-    var decimals = String(thousandths)
-    decimals = String(repeating: "0", count: 3 - decimals.count) + decimals
-    while decimals.hasSuffix("0") { decimals.removeLast() }
-    return "\(whole).\(decimals)\(unit.symbol)"
+    guard let text = exactText(nanoseconds, in: unit) else { continue }
+    if text.count < best?.count ?? .max { best = text }
   }
-  return "\(nanoseconds)ns"  // Unreachable: every whole nanosecond count fits the `ns` unit.
+  // Every positive nanosecond count has an `ns` form, so `best` is always set here.
+  return best ?? "\(nanoseconds)ns"
+}
+
+/// `nanoseconds` written in `unit` with at most 3 decimal places, or `nil` if that is not exact.
+private func exactText(_ nanoseconds: Int64, in unit: DurationUnit) -> String? {
+  let whole = nanoseconds / unit.nanosecondsPerUnit
+  // The remainder is below one unit (< 3.6e12 ns), so multiplying by 1000 cannot overflow.
+  let remainder = (nanoseconds % unit.nanosecondsPerUnit) * 1000
+  guard remainder % unit.nanosecondsPerUnit == 0 else { return nil }
+  let thousandths = remainder / unit.nanosecondsPerUnit
+  guard thousandths > 0 else { return "\(whole)\(unit.symbol)" }
+  var decimals = String(thousandths)
+  decimals = String(repeating: "0", count: 3 - decimals.count) + decimals
+  while decimals.hasSuffix("0") { decimals.removeLast() }
+  return "\(whole).\(decimals)\(unit.symbol)"
 }
 
 /// The duration as whole nanoseconds, or `nil` if it has a sub-nanosecond part or overflows `Int64`.

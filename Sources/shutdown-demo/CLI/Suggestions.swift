@@ -1,11 +1,15 @@
 /// "Did you mean …?" support for unknown subcommands, options and values.
 enum Suggestions {
-  /// Edit distance (insertions, deletions, substitutions) between two strings, by `Character`.
-  static func levenshtein(_ lhs: String, _ rhs: String) -> Int {
+  /// Edit distance between two strings, by `Character`: insertions, deletions, substitutions and
+  /// swaps of two adjacent characters each count 1 (optimal string alignment), so the common typo
+  /// `tokne` is as close to `token` as `tokn` is.
+  static func editDistance(_ lhs: String, _ rhs: String) -> Int {
     let a = Array(lhs)
     let b = Array(rhs)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
+    // Three rolling rows: the swap rule looks two rows back.
+    var beforePrevious = Array(repeating: 0, count: b.count + 1)
     var previous = Array(0...b.count)
     var current = Array(repeating: 0, count: b.count + 1)
     for i in 1...a.count {
@@ -13,8 +17,11 @@ enum Suggestions {
       for j in 1...b.count {
         let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
         current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+          current[j] = min(current[j], beforePrevious[j - 2] + 1)
+        }
       }
-      swap(&previous, &current)
+      (beforePrevious, previous, current) = (previous, current, beforePrevious)
     }
     return previous[b.count]
   }
@@ -32,7 +39,7 @@ enum Suggestions {
       let limit = min(2, core.count / 3)
       // The length difference bounds the distance from below; skipping early keeps huge inputs cheap.
       guard abs(input.count - candidate.count) <= limit else { continue }
-      let distance = levenshtein(loweredInput, candidate.lowercased())
+      let distance = editDistance(loweredInput, candidate.lowercased())
       guard distance <= limit, distance < (best?.distance ?? .max) else { continue }
       best = (candidate, distance)
     }
