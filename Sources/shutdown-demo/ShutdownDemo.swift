@@ -1,8 +1,12 @@
 import Patterns
+import Synchronization
 
 /// The tool: every subcommand, in the order the root help lists them.
 enum ShutdownDemo {
   static let version = "0.1.0"
+
+  /// Every pattern's scenarios, in help order.
+  static let catalogs = [TokenScenarios.catalog]
 
   static let tool = CommandLineTool(
     name: "shutdown-demo",
@@ -43,5 +47,3 @@ final class OutputBuffer: Sendable {
   @Sendable func append(_ text: String) { storage.withLock { $0 += text } }
   var text: String { storage.withLock { $0 } }
 }
-
-import Synchronization

@@ -1,5 +1,9 @@
 import Patterns
 
-// Temporary driver until the CLI engine lands.
-let report = ScenarioRunner.runScripted(TokenScenarios.basic, pattern: "token", knobs: Knobs())
-print(TextRenderer.render(report, width: 80, color: false), terminator: "")
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+exit(ShutdownDemo.tool.run(arguments: Array(CommandLine.arguments.dropFirst()), context: .live()))

@@ -3,7 +3,8 @@ import Testing
 /// Every snapshot suite, one line each, so the orphan check knows which files should exist.
 enum SnapshotSuites {
   static let all: [(directory: String, cases: [SnapshotCase])] = [
-    CLISnapshotTests.registration
+    CLISnapshotTests.registration,
+    TokenSnapshotTests.registration,
   ]
 }
 

@@ -178,4 +178,3 @@ private final class OutcomeBox<Success: Sendable>: Sendable {
   func set(_ result: Result<Success, any Error>) { value.withLock { $0 = result } }
   func get() -> Result<Success, any Error>? { value.withLock { $0 } }
 }
-

@@ -181,7 +181,8 @@ final class TimerQueue: Sendable {
   /// Cancels every parked sleep, as if each sleeping task had been cancelled. Returns how many.
   func cancelAll() -> Int {
     let parked = state.withLock { state -> [(UInt64, CheckedContinuation<Void, any Error>)] in
-      let parked = state.sleepers.compactMap { id, sleeper -> (UInt64, CheckedContinuation<Void, any Error>)? in
+      let parked = state.sleepers.compactMap {
+        id, sleeper -> (UInt64, CheckedContinuation<Void, any Error>)? in
         guard case .parked(_, _, let continuation) = sleeper else { return nil }
         return (id, continuation)
       }

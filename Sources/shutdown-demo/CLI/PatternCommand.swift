@@ -14,18 +14,19 @@ enum PatternCommand {
         help: "The story to run; 'all' runs every one in order.",
         kind: .choice(scenarioNames + ["all"]), defaultValue: scenarioNames[0])
     ]
-    options += usedKnobs.map(\.option)
+    options += usedKnobs.map { $0.option(defaults: catalog.defaults) }
     options += [
       OptionSpec(
         name: "format", valueName: "format", help: "How to print the run.",
         kind: .choice(OutputFormat.allCases.map(\.rawValue)), defaultValue: OutputFormat.text.rawValue),
-      OptionSpec(name: "no-color", help: "Never colour the output (NO_COLOR in the environment does the same).",
+      OptionSpec(
+        name: "no-color", help: "Never colour the output (NO_COLOR in the environment does the same).",
         kind: .flag),
     ]
     return CommandSpec(
       name: catalog.pattern, aliases: aliases, abstract: abstract, discussion: discussion, options: options
     ) { parsed, context in
-      var knobs = Knobs()
+      var knobs = catalog.defaults
       for knob in usedKnobs { knob.read(from: parsed, into: &knobs) }
       let choice = parsed.choice("scenario")
       let scenarios = choice == "all" ? catalog.scenarios : catalog.scenarios.filter { $0.name == choice }
@@ -55,8 +56,7 @@ enum OutputFormat: String, CaseIterable, Sendable {
 
 extension Knob {
   /// The command-line option that sets this knob. Limits keep stories readable and runs short.
-  var option: OptionSpec {
-    let defaults = Knobs()
+  func option(defaults: Knobs) -> OptionSpec {
     switch self {
     case .workers:
       // 64 workers is already a 300-line timeline; more teaches nothing new.
@@ -73,7 +73,8 @@ extension Knob {
         kind: .duration(.zero ... .seconds(3600)), defaultValue: formatDuration(defaults.grace))
     case .capacity:
       return OptionSpec(
-        name: rawValue, valueName: "n", help: "How many messages the channel holds.", kind: .integer(1...4096),
+        name: rawValue, valueName: "n", help: "How many messages the channel holds.",
+        kind: .integer(1...4096),
         defaultValue: "\(defaults.capacity)")
     case .consumerDelay:
       return OptionSpec(

@@ -67,6 +67,8 @@ struct Scenario: Sendable {
 /// A pattern's subcommand: its scenarios in the order `--scenario all` runs them.
 struct PatternCatalog: Sendable {
   var pattern: String
+  /// The knob values when the learner gives none; a pattern may pick its own (a capacity, say).
+  var defaults = Knobs()
   var scenarios: [Scenario]
 
   func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }

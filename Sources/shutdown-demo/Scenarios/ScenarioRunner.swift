@@ -1,4 +1,5 @@
 import Patterns
+import Synchronization
 
 /// A finished scenario: everything a renderer needs, and nothing it has to decide.
 struct ScenarioReport: Sendable {
@@ -96,5 +97,3 @@ private final class TimelineBox: Sendable {
     set { storage.withLock { $0 = newValue } }
   }
 }
-
-import Synchronization

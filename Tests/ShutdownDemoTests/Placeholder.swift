@@ -1,3 +1,0 @@
-import Testing
-@testable import shutdown_demo
-@Test func placeholder() { #expect(Bool(true)) }
