@@ -1,3 +1,4 @@
+import Foundation
 import Patterns
 import Testing
 
@@ -101,5 +102,28 @@ struct SimulationTests {
       return clock.now.offset
     }
     #expect(try result.get() == .seconds(3_600_000))
+  }
+}
+
+@Suite("Simulation guard against other threads")
+struct ForeignThreadTests {
+  @Test func aJobEnqueuedFromAnotherThread_isCounted() throws {
+    let result = Simulation.run { clock in
+      let woken = Recorder()
+      // Keeps the run loop busy in virtual time until the other thread has woken main.
+      async let poll: Void = {
+        while woken.values.isEmpty { try? await clock.sleep(for: .milliseconds(1)) }
+      }()
+      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread {
+          usleep(2_000)  // let main suspend first, so the wake-up is a job enqueued from here
+          continuation.resume()
+        }.start()
+      }
+      woken.append("main")
+      await poll
+    }
+    #expect(result.value != nil)
+    #expect(result.foreignEnqueues >= 1)
   }
 }
