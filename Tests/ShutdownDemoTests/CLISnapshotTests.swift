@@ -14,6 +14,8 @@ import Testing
     SnapshotCase(name: "negative-duration", arguments: ["token", "--grace=-1s"]),
     SnapshotCase(name: "zero-workers", arguments: ["token", "--workers", "0"]),
     SnapshotCase(name: "missing-value", arguments: ["token", "--workers"]),
+    SnapshotCase(name: "explore", arguments: ["token", "--explore", "25"]),
+    SnapshotCase(name: "explore-with-seed", arguments: ["token", "--explore", "5", "--seed", "2"]),
     SnapshotCase(name: "unknown-scenario", arguments: ["token", "--scenario", "basik"]),
   ]
 

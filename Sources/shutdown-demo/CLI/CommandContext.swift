@@ -32,8 +32,23 @@ struct CommandContext: Sendable {
     CommandContext(
       environment: ProcessInfo.processInfo.environment,
       stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
-      write: { FileHandle.standardOutput.write(Data($0.utf8)) },
-      writeError: { FileHandle.standardError.write(Data($0.utf8)) }
+      write: { writeAll($0, to: STDOUT_FILENO) },
+      writeError: { writeAll($0, to: STDERR_FILENO) }
     )
+  }
+}
+
+/// Writes all of `text` to a file descriptor. When the reader has gone (`shutdown-demo … | head -1`),
+/// the rest of the output has nowhere to go: exit quietly with status 0, as a well-behaved filter does,
+/// instead of dying on SIGPIPE or printing a crash. (`main` ignores SIGPIPE so `write` reports EPIPE.)
+private func writeAll(_ text: String, to descriptor: Int32) {
+  var bytes = Array(text.utf8)[...]
+  while !bytes.isEmpty {
+    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    if written < 0 {
+      if errno == EINTR { continue }
+      exit(0)  // EPIPE, or any other reason the output can no longer be written
+    }
+    bytes = bytes.dropFirst(written)
   }
 }

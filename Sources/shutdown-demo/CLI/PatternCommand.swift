@@ -20,6 +20,15 @@ enum PatternCommand {
         name: "format", valueName: "format", help: "How to print the run.",
         kind: .choice(OutputFormat.allCases.map(\.rawValue)), defaultValue: OutputFormat.text.rawValue),
       OptionSpec(
+        name: "seed", valueName: "n",
+        help: "Order jobs that are ready at the same instant by this seed instead of first-in first-out.",
+        kind: .integer(0...maximumSeed), defaultValue: "0"),
+      OptionSpec(
+        name: "explore", valueName: "n",
+        help: "Run under seeds 1...n, check each scenario's invariants, and show the smallest seed that "
+          + "breaks one.",
+        kind: .integer(1...maximumExploredSeeds)),
+      OptionSpec(
         name: "no-color", help: "Never colour the output (NO_COLOR in the environment does the same).",
         kind: .flag),
     ]
@@ -32,9 +41,20 @@ enum PatternCommand {
       let scenarios = choice == "all" ? catalog.scenarios : catalog.scenarios.filter { $0.name == choice }
       let format = OutputFormat(rawValue: parsed.choice("format")) ?? .text
       let color = context.useColor(noColorFlag: parsed.flag("no-color"))
+      if parsed.wasGiven("explore") {
+        guard !parsed.wasGiven("seed") else {
+          throw UsageError("--explore tries seeds 1...n itself; drop '--seed' or '--explore'")
+        }
+        guard format == .text else { throw UsageError("--explore prints text only; drop '--format'") }
+        return explore(
+          scenarios, catalog: catalog, knobs: knobs, seeds: parsed.integer("explore"), context: context,
+          color: color)
+      }
+      let seed = UInt64(parsed.integer("seed"))
       var failed = false
       for (index, scenario) in scenarios.enumerated() {
-        let report = ScenarioRunner.runScripted(scenario, pattern: catalog.pattern, knobs: knobs)
+        let report = ScenarioRunner.runScripted(
+          scenario, pattern: catalog.pattern, knobs: knobs, seed: seed)
         failed = failed || !report.failures.isEmpty
         switch format {
         case .text:
@@ -46,6 +66,36 @@ enum PatternCommand {
       }
       return failed ? 1 : 0
     }
+  }
+
+  /// 2^32 - 1: seeds are for reproducing a run, so they stay short enough to type.
+  static let maximumSeed = Int(UInt32.max)
+  /// Enough to find ordering bugs in these small stories in about a second.
+  static let maximumExploredSeeds = 100_000
+
+  /// `--explore`: one line per scenario, or the smallest breaking seed with its timeline.
+  private static func explore(
+    _ scenarios: [Scenario], catalog: PatternCatalog, knobs: Knobs, seeds: Int, context: CommandContext,
+    color: Bool
+  ) -> Int32 {
+    var failed = false
+    for scenario in scenarios {
+      let name = "\(catalog.pattern) · \(scenario.name)"
+      guard let found = ScenarioRunner.explore(scenario, pattern: catalog.pattern, knobs: knobs, seeds: seeds)
+      else {
+        context.write("\(name): seeds 1...\(seeds) explored; every invariant held\n")
+        continue
+      }
+      failed = true
+      context.write("\(name): seed \(found.seed) breaks an invariant\n")
+      for violation in found.violations { context.write("  - \(violation)\n") }
+      let knobArguments = found.report.knobs.map { " --\($0.name) \($0.value)" }.joined()
+      context.write(
+        "rerun it with: shutdown-demo \(catalog.pattern) --scenario \(scenario.name)\(knobArguments) "
+          + "--seed \(found.seed)\n\n")
+      context.write(TextRenderer.render(found.report, width: context.columns, color: color))
+    }
+    return failed ? 1 : 0
   }
 }
 

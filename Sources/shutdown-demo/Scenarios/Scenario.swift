@@ -60,6 +60,9 @@ struct Scenario: Sendable {
   var lesson: String
   /// True when the story is *about* a deadlock (the simulation's report is the point, not a failure).
   var expectsDeadlock = false
+  /// What must hold however the jobs ready at the same instant are ordered (`--explore`): returns
+  /// the violations found in a finished run. Runs that failed (`failures`) always violate.
+  var invariants: @Sendable (ScenarioReport) -> [String] = { _ in [] }
   /// The script. Returns extra measured summary lines.
   var run: @Sendable (ScenarioContext) async throws -> [SummaryLine]
 }

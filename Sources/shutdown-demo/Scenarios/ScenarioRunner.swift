@@ -55,6 +55,24 @@ enum ScenarioRunner {
       extra: extra, failures: failures)
   }
 
+  /// What went wrong in a finished run: its failures, then the scenario's own invariants.
+  static func violations(of scenario: Scenario, in report: ScenarioReport) -> [String] {
+    report.failures + scenario.invariants(report)
+  }
+
+  /// Runs `scenario` under seeds 1…`seeds` (each a different, reproducible order of the jobs ready at
+  /// the same instant) and returns the first seed whose run breaks an invariant, with that run.
+  static func explore(
+    _ scenario: Scenario, pattern: String, knobs: Knobs, seeds: Int
+  ) -> (seed: UInt64, report: ScenarioReport, violations: [String])? {
+    for seed in 1...UInt64(max(seeds, 1)) {
+      let report = runScripted(scenario, pattern: pattern, knobs: knobs, seed: seed)
+      let violations = violations(of: scenario, in: report)
+      if !violations.isEmpty { return (seed, report, violations) }
+    }
+    return nil
+  }
+
   /// Runs `scenario` on the real clock and the default executor: the same code, real time.
   static func runLive(_ scenario: Scenario, pattern: String, knobs: Knobs) async -> ScenarioReport {
     let clock = ContinuousClock()
