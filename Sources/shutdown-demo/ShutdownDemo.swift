@@ -25,7 +25,8 @@ enum ShutdownDemo {
           A root CancellationToken is cancelled when SIGTERM arrives; every worker holds a child \
           token and checks it between units of work. The Swift counterpart of tokio-util's \
           CancellationToken. Scenarios: \(TokenScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
-          """)
+          """),
+      BenchCommand.command,
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).

@@ -73,3 +73,8 @@ extension CancellationToken {
   /// short-lived children are released rather than accumulating under a long-lived parent.
   public var childCountForTesting: Int { node.linkedChildCount }
 }
+
+extension CancellationToken {
+  /// The address of the shared node, so the package's benchmark can ask the allocator its size.
+  package var nodeAddress: UnsafeMutableRawPointer { Unmanaged.passUnretained(node).toOpaque() }
+}

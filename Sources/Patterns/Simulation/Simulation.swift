@@ -30,11 +30,14 @@ public enum Simulation {
   /// - Parameters:
   ///   - seed: 0 for first-in first-out order; another value permutes jobs ready at the same instant.
   ///   - name: the root task's name, as it appears in deadlock reports.
+  ///   - reportingWaits: whether primitives' waits are recorded for deadlock reports. Benchmarks turn
+  ///     it off so the single-threaded executor costs our primitives nothing extra.
   ///   - onDeadlock: called on the run loop's thread when a deadlock is found, before its waits are
   ///     unwound, so a caller can record it in order with everything else (a timeline, a log).
   public static func run<Success: Sendable>(
     seed: UInt64 = 0,
     name: String = "main",
+    reportingWaits: Bool = true,
     onDeadlock: (DeadlockReport) -> Void = { _ in },
     _ body: @escaping @Sendable (VirtualClock) async throws -> Success
   ) -> SimulationResult<Success> {
@@ -47,7 +50,7 @@ public enum Simulation {
     let root = Task(name: name, executorPreference: executor) {
       do {
         let value = try await ExecutorPreference.$current.withValue(executor) {
-          try await WaitReporting.$observer.withValue(waits) { try await body(clock) }
+          try await WaitReporting.$observer.withValue(reportingWaits ? waits : nil) { try await body(clock) }
         }
         outcome.set(.success(value))
       } catch {

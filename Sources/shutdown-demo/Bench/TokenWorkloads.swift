@@ -1,0 +1,122 @@
+import Patterns
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// W5: fan-out of cancellation, the token tree against a task group's built-in cancellation.
+enum TokenWorkloads {
+  static let fanOut = 100_000
+
+  static let create = Comparison(
+    id: "W5a", title: "token: create 100,000 child tokens of one root",
+    counterpart: "none: Swift has no cancellation token; figures are absolute",
+    target: "≤ 40 ns and ≤ 128 bytes per token",
+    ours: { scale in
+      let count = fanOut / scale
+      let root = CancellationToken()
+      var tokens: [CancellationToken] = []
+      tokens.reserveCapacity(count)
+      var sample = await timed(operations: count) {
+        for _ in 0..<count { tokens.append(root.childToken()) }
+      }
+      // A child costs its node's allocation plus its slot in the parent's list of children.
+      let node = allocationSize(tokens[0].nodeAddress)
+      sample.extra = [("bytes per token", Double(node + MemoryLayout<UnsafeRawPointer>.size))]
+      withExtendedLifetime(tokens) {}
+      return sample
+    },
+    theirs: nil)
+
+  static let cancel = Comparison(
+    id: "W5b", title: "token: 100,000 tasks await cancelled(); cancel the root; until the last is done",
+    counterpart:
+      "a task group of 100,000 children each parked in withTaskCancellationHandler on a continuation, "
+      + "then cancelAll(): Swift's own cascade, and the floor for waking that many tasks",
+    target: "≤ 1.2× the counterpart",
+    ours: { scale in
+      let count = fanOut / scale
+      let root = CancellationToken()
+      let children = (0..<count).map { _ in root.childToken() }
+      let parked = Counter()
+      return await withTaskGroup(of: Void.self) { group in
+        for child in children {
+          group.addTask {
+            parked.increment()
+            await child.cancelled()
+          }
+        }
+        await parked.waitUntil(count)
+        return await timed(operations: count) {
+          root.cancel()
+          await group.waitForAll()
+        }
+      }
+    },
+    theirs: { scale in
+      let count = fanOut / scale
+      let parked = Counter()
+      return await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<count {
+          group.addTask {
+            let slot = ContinuationSlot()
+            parked.increment()
+            await withTaskCancellationHandler {
+              await withCheckedContinuation { slot.park($0) }
+            } onCancel: {
+              slot.resume()
+            }
+          }
+        }
+        await parked.waitUntil(count)
+        return await timed(operations: count) {
+          group.cancelAll()
+          await group.waitForAll()
+        }
+      }
+    })
+
+  /// What the allocator really reserved for a block (glibc's `malloc_usable_size`, looked up at run
+  /// time because the Glibc module does not export it); 0 where it is not available.
+  static func allocationSize(_ pointer: UnsafeMutableRawPointer) -> Int {
+    #if canImport(Glibc)
+      typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
+      guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "malloc_usable_size") else { return 0 }
+      return unsafeBitCast(symbol, to: UsableSize.self)(pointer)
+    #else
+      return 0
+    #endif
+  }
+}
+
+/// Counts tasks that have reached their wait, so timing starts with everyone parked.
+final class Counter: Sendable {
+  private let value = Atomic<Int>(0)
+  func increment() { value.add(1, ordering: .relaxed) }
+  func waitUntil(_ target: Int) async {
+    while value.load(ordering: .relaxed) < target { await Task.yield() }
+    await Task.yield()  // the last counted task still has to suspend
+  }
+}
+
+/// The counterpart's waiter: one continuation, resumed once by cancellation.
+final class ContinuationSlot: Sendable {
+  private let state = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+  func park(_ continuation: CheckedContinuation<Void, Never>) {
+    // As in our token: check the task's flag under the lock, so a cancel that ran first is not lost.
+    let cancelled = state.withLock { slot -> Bool in
+      if Task.isCancelled { return true }
+      slot = continuation
+      return false
+    }
+    if cancelled { continuation.resume() }
+  }
+
+  func resume() {
+    state.withLock { slot in
+      defer { slot = nil }; return slot
+    }?.resume()
+  }
+}
