@@ -94,6 +94,7 @@ enum TokenWorkloads {
 final class Counter: Sendable {
   private let value = Atomic<Int>(0)
   func increment() { value.add(1, ordering: .relaxed) }
+  var count: Int { value.load(ordering: .relaxed) }
   func waitUntil(_ target: Int) async {
     while value.load(ordering: .relaxed) < target { await Task.yield() }
     await Task.yield()  // the last counted task still has to suspend
