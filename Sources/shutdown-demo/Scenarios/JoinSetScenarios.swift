@@ -52,8 +52,8 @@ enum JoinSetScenarios {
     name: "timeout",
     headline: { knobs in
       "\(knobs.workers) workers in a JoinSet; the last one needs 3s to flush its buffer when it stops. SIGTERM "
-        + "at \(formatDuration(knobs.shutdownAt)); main joins for \(formatDuration(knobs.grace)), then "
-        + "abortAll() and keeps joining: each straggler comes back as JoinError.cancelled."
+        + "at \(formatDuration(knobs.shutdownAt)); main joins for at most \(formatDuration(knobs.grace)), "
+        + "then abortAll() and keeps joining: each straggler comes back as JoinError.cancelled."
     },
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in TokenScenarios.workerNames(knobs.workers) },

@@ -100,8 +100,8 @@ extension TokenScenarios {
     name: "timeout",
     headline: { knobs in
       "Two workers check their tokens between 300ms units; compactor is inside one 5s step that never "
-        + "checks. SIGTERM at \(formatDuration(knobs.shutdownAt)) cancels the root; after "
-        + "\(formatDuration(knobs.grace)) main escalates to cancelling the compactor's Swift task."
+        + "checks. SIGTERM at \(formatDuration(knobs.shutdownAt)) cancels the root; main waits at most "
+        + "\(formatDuration(knobs.grace)), then escalates to cancelling the Swift task of whoever is left."
     },
     knobs: [.shutdownAt, .grace],
     participants: { _ in ["worker-1", "worker-2", "compactor"] },
@@ -152,8 +152,8 @@ extension TokenScenarios {
   static let dropGuard = Scenario(
     name: "drop-guard",
     headline: { knobs in
-      "A supervisor owns the jobs subtree through jobs.dropGuard() and starts \(knobs.workers) workers with "
-        + "child tokens. At \(formatDuration(knobs.shutdownAt)) it fails and returns early; its guard goes, "
+      "A supervisor owns the jobs subtree through jobs.dropGuard() and starts \(knobs.workers) worker(s) "
+        + "with child tokens. At \(formatDuration(knobs.shutdownAt)) it fails and returns early; its guard goes, "
         + "and the guard cancels the subtree. Nobody calls cancel() by hand."
     },
     knobs: [.workers, .shutdownAt],
@@ -168,7 +168,7 @@ extension TokenScenarios {
     let workers = TaskBox()
     let supervisor = spawnTask(name: "supervisor") {
       let dropGuard = jobs.dropGuard()
-      context.record("supervisor", .start, "holds jobs.dropGuard(); starts \(knobs.workers) workers")
+      context.record("supervisor", .start, "holds jobs.dropGuard(); starts \(knobs.workers) worker(s)")
       for (index, name) in workerNames(knobs.workers).enumerated() {
         let token = jobs.childToken()
         workers.append(
