@@ -3,13 +3,16 @@ import Synchronization
 /// Every state and transition of one ``JoinSet``, guarded by its storage's mutex.
 ///
 /// Each spawned task owns a *slot* (a reusable index with a generation, so a stale handle can tell
-/// its slot was reused). A slot is `vacant`, `running` (holding the task, so it can be aborted), or
-/// `detached` (still running, no longer in the set). Results wait in `ready` in completion order.
+/// its slot was reused). A slot is `vacant`, `starting` (taken, the task being created outside the
+/// lock), `running` (holding the task, so it can be aborted), or `detached` (still running, no longer
+/// in the set). Results wait in `ready` in completion order.
 /// `joinNext` callers wait in `waiters`, first come first served, never more of them than tasks
 /// running: so every waiter is owed a result, or `nil` once the set empties.
 ///
 /// Transitions (each returns what to do once the lock is released):
-/// - spawn: take a slot → running; `running += 1`.
+/// - spawn: take a slot → starting; `running += 1`; create the task outside the lock; then store it:
+///   starting → running (or detached), unless the task already ended (the generation moved on). An
+///   abort or detach that came in between is remembered in `starting` and honoured when storing.
 /// - a task ends: its slot → vacant (generation + 1). If it was in the set: hand the result to the
 ///   oldest waiter (resume it), else queue it in `ready`. A detached task's result is dropped.
 /// - joinNext: take the oldest ready result; or `nil` when nothing is running; or wait.
@@ -21,6 +24,7 @@ struct JoinSetState<Success: Sendable> {
 
   enum SlotState {
     case vacant(nextFree: Int)
+    case starting(abortRequested: Bool, detached: Bool)
     case running(Task<Void, Never>)
     case detached
   }
@@ -46,11 +50,21 @@ struct JoinSetState<Success: Sendable> {
       let index = firstFree
       guard case .vacant(let next) = slots[index].state else { preconditionFailure("free list corrupt") }
       firstFree = next
-      slots[index].state = .detached  // placeholder until the task is stored
+      slots[index].state = .starting(abortRequested: false, detached: false)
       return (index, slots[index].generation)
     }
-    slots.append(Slot(generation: 0, state: .detached))
+    slots.append(Slot(generation: 0, state: .starting(abortRequested: false, detached: false)))
     return (slots.count - 1, 0)
+  }
+
+  /// Stores the task created for a slot. Returns true when it must be cancelled at once (an abort
+  /// arrived while it was being created).
+  mutating func store(_ task: Task<Void, Never>, index: Int, generation: UInt32) -> Bool {
+    guard slots[index].generation == generation,
+      case .starting(let abortRequested, let detached) = slots[index].state
+    else { return false }  // it has already finished
+    slots[index].state = detached ? .detached : .running(task)
+    return abortRequested
   }
 
   /// What a finishing task must do outside the lock.
@@ -63,7 +77,10 @@ struct JoinSetState<Success: Sendable> {
   mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
     precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
     let inSet: Bool
-    if case .running = slots[index].state { inSet = true } else { inSet = false }
+    switch slots[index].state {
+    case .running, .starting(_, detached: false): inSet = true
+    default: inSet = false
+    }
     slots[index].generation &+= 1
     slots[index].state = .vacant(nextFree: firstFree)
     firstFree = index
@@ -97,19 +114,29 @@ struct JoinSetState<Success: Sendable> {
   /// Takes every task out of the set without stopping it; returns the waiters to resume with `nil`.
   mutating func detachAll() -> [Waiter] {
     for index in slots.indices {
-      if case .running = slots[index].state { slots[index].state = .detached }
+      switch slots[index].state {
+      case .running: slots[index].state = .detached
+      case .starting(let abortRequested, _):
+        slots[index].state = .starting(abortRequested: abortRequested, detached: true)
+      default: break
+      }
     }
     running = 0
     ready.removeAll()
     return waiters.removeAll()
   }
 
-  /// The tasks to cancel for `abortAll`.
-  func runningTasks() -> [Task<Void, Never>] {
+  /// The tasks to cancel for `abortAll`; a task still being created is marked to be cancelled when stored.
+  mutating func abortAll() -> [Task<Void, Never>] {
     var tasks: [Task<Void, Never>] = []
     tasks.reserveCapacity(running)
-    for slot in slots {
-      if case .running(let task) = slot.state { tasks.append(task) }
+    for index in slots.indices {
+      switch slots[index].state {
+      case .running(let task): tasks.append(task)
+      case .starting(_, let detached):
+        slots[index].state = .starting(abortRequested: true, detached: detached)
+      default: break
+      }
     }
     return tasks
   }
@@ -166,7 +193,7 @@ final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
 
   /// Cancels every task in the set; the lock is not held while cancellation handlers run.
   func abortAll() {
-    for task in state.withLock({ $0.runningTasks() }) { task.cancel() }
+    for task in state.withLock({ $0.abortAll() }) { task.cancel() }
   }
 
   func isFinished(index: Int, generation: UInt32) -> Bool {

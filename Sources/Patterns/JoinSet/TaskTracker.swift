@@ -124,7 +124,7 @@ public final class TaskTracker: Sendable {
   public var isEmpty: Bool { count == 0 }
 
   /// Returns once the tracker is closed and empty, or once the calling task is cancelled.
-  public func wait() async {
+  nonisolated(nonsending) public func wait() async {
     let id = state.withLock { state -> UInt64? in
       if state.isDone { return nil }
       defer { state.nextWaiterID += 1 }

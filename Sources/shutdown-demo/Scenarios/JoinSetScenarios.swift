@@ -185,6 +185,7 @@ enum JoinSetScenarios {
   ) async throws -> String {
     context.record(name, .start, "starts; each unit of work takes \(formatDuration(unit))")
     var units = 0
+    var cleaningUp = false
     do {
       while !token.isCancelled {
         try await context.sleep(for: unit)
@@ -195,9 +196,11 @@ enum JoinSetScenarios {
         name, .observe,
         "sees its token cancelled; cleans up"
           + (cleanup > .milliseconds(100) ? " (\(formatDuration(cleanup)))" : ""))
+      cleaningUp = true
       try await context.sleep(for: cleanup)
     } catch {
-      context.record(name, .abort, "aborted after \(units) unit(s), in the middle of its clean-up")
+      let phase = cleaningUp ? "in the middle of its clean-up" : "in the middle of unit \(units + 1)"
+      context.record(name, .abort, "aborted after \(units) unit(s), \(phase)")
       throw error
     }
     context.record(name, .exit, "exits after \(units) unit(s)")
