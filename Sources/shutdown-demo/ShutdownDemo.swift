@@ -6,7 +6,7 @@ enum ShutdownDemo {
   static let version = "0.1.0"
 
   /// Every pattern's scenarios, in help order.
-  static let catalogs = [TokenScenarios.catalog]
+  static let catalogs = [TokenScenarios.catalog, JoinSetScenarios.catalog]
 
   static let tool = CommandLineTool(
     name: "shutdown-demo",
@@ -25,6 +25,15 @@ enum ShutdownDemo {
           A root CancellationToken is cancelled when SIGTERM arrives; every worker holds a child \
           token and checks it between units of work. The Swift counterpart of tokio-util's \
           CancellationToken. Scenarios: \(TokenScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
+          """),
+      PatternCommand.make(
+        JoinSetScenarios.catalog, aliases: ["task-group"],
+        abstract: "Join set and task tracker: wait for every task; abort stragglers at a deadline.",
+        discussion: """
+          Workers run in a JoinSet (tokio's JoinSet) or under a TaskTracker (tokio-util's TaskTracker); \
+          at SIGTERM main waits for them, and aborts whoever is left when the grace period ends. The \
+          task-group scenario shows the same with Swift's withThrowingTaskGroup. Scenarios: \
+          \(JoinSetScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
           """),
       BenchCommand.command,
     ])

@@ -39,7 +39,7 @@ enum TokenWorkloads {
       let count = fanOut / scale
       let root = CancellationToken()
       let children = (0..<count).map { _ in root.childToken() }
-      let parked = Counter()
+      let parked = ArrivalCounter()
       return await withTaskGroup(of: Void.self) { group in
         for child in children {
           group.addTask {
@@ -56,7 +56,7 @@ enum TokenWorkloads {
     },
     theirs: { scale in
       let count = fanOut / scale
-      let parked = Counter()
+      let parked = ArrivalCounter()
       return await withTaskGroup(of: Void.self) { group in
         for _ in 0..<count {
           group.addTask {
@@ -91,7 +91,7 @@ enum TokenWorkloads {
 }
 
 /// Counts tasks that have reached their wait, so timing starts with everyone parked.
-final class Counter: Sendable {
+final class ArrivalCounter: Sendable {
   private let value = Atomic<Int>(0)
   func increment() { value.add(1, ordering: .relaxed) }
   var count: Int { value.load(ordering: .relaxed) }

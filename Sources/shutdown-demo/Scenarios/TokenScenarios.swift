@@ -2,7 +2,8 @@ import Patterns
 
 /// `shutdown-demo token`: a cancellation token tree carries "stop" from main to every worker.
 enum TokenScenarios {
-  static let catalog = PatternCatalog(pattern: "token", scenarios: [basic])
+  static let catalog = PatternCatalog(
+    pattern: "token", scenarios: [basic, tree, notPropagated, timeout, dropGuard])
 
   // MARK: basic
 
@@ -26,50 +27,76 @@ enum TokenScenarios {
     context.record(
       "main", .start, "creates the root token and starts \(knobs.workers) workers, each with a child token")
 
-    await withTaskGroup(of: WorkerOutcome.self) { group in
-      for (index, name) in workerNames(knobs.workers).enumerated() {
-        let token = root.childToken()
-        let unit = unitOfWork(forWorker: index)
-        group.addTask(name: name) {
-          await runWorker(name, unit: unit, token: token, context: context)
+    let workers = workerNames(knobs.workers).enumerated().map { index, name in
+      WorkerSpec(name: name, unit: unitOfWork(forWorker: index), token: root.childToken())
+    }
+    await superviseWithGrace(workers, context: context) {
+      root.cancel()
+      context.record("main", .notify, "root.cancel(): every child token is now cancelled")
+    } escalate: { running in
+      "grace period of \(formatDuration(knobs.grace)) is over; cancelling \(running.count) worker task(s)"
+    }
+    context.record("main", .exit, "every worker has stopped; exit 0")
+    return []
+  }
+
+  // MARK: supervising with a grace period
+
+  /// One worker to start: its name, its pace, the token it watches.
+  struct WorkerSpec: Sendable {
+    var name: String
+    var unit: Duration
+    var token: CancellationToken
+    /// The body; `runWorker` unless a scenario needs a different kind of task.
+    var body: (@Sendable (String, Duration, CancellationToken, ScenarioContext) async -> WorkerOutcome)? = nil
+  }
+
+  enum WorkerOutcome: Sendable {
+    case stopped, aborted, graceExpired
+  }
+
+  /// Starts `workers` in a task group, waits for the scripted SIGTERM, calls `onSignal` (which
+  /// cancels tokens), then waits for the workers, but only for the grace period: whoever is still
+  /// running then has its Swift task cancelled (`escalate` says so in words, given their names).
+  static func superviseWithGrace(
+    _ workers: [WorkerSpec], context: ScenarioContext, onSignal: @Sendable () -> Void,
+    escalate: @Sendable ([String]) -> String
+  ) async {
+    let knobs = context.knobs
+    await withTaskGroup(of: (String, WorkerOutcome).self) { group in
+      for worker in workers {
+        group.addTask(name: worker.name) {
+          let body = worker.body ?? runWorker
+          return (worker.name, await body(worker.name, worker.unit, worker.token, context))
         }
       }
 
       // The script: SIGTERM at --shutdown-at. A live service would wait for the signal instead.
       try? await context.sleep(for: knobs.shutdownAt)
       context.record("signal", .signal, "SIGTERM")
-      root.cancel()
-      context.record("main", .notify, "root.cancel(): every child token is now cancelled")
+      onSignal()
 
       group.addTask(name: "grace-timer") {
         try? await context.sleep(for: knobs.grace)
-        return .graceExpired
+        return ("grace-timer", .graceExpired)
       }
-      var running = knobs.workers
-      while let outcome = await group.next() {
+      var running = workers.map(\.name)
+      while let (name, outcome) = await group.next() {
         switch outcome {
         case .stopped, .aborted:
-          running -= 1
-          if running == 0 { group.cancelAll() }  // everyone is out: stop the grace timer
-        case .graceExpired where running > 0:
-          context.record(
-            "main", .deadline,
-            "grace period of \(formatDuration(knobs.grace)) is over; cancelling \(running) worker task(s)")
+          running.removeAll { $0 == name }
+          if running.isEmpty { group.cancelAll() }  // everyone is out: stop the grace timer
+        case .graceExpired where !running.isEmpty:
+          context.record("main", .deadline, escalate(running))
           group.cancelAll()
         case .graceExpired:
           break
         }
       }
     }
-    context.record("main", .exit, "every worker has stopped; exit 0")
-    return []
   }
 
   // MARK: the worker
-
-  enum WorkerOutcome: Sendable {
-    case stopped, aborted, graceExpired
-  }
 
   /// Works in units until its token is cancelled. It checks the token only between units: that is
   /// what "cooperative" means, and why a long unit delays the shutdown.

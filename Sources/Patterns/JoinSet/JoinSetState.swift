@@ -1,0 +1,202 @@
+import Synchronization
+
+/// Every state and transition of one ``JoinSet``, guarded by its storage's mutex.
+///
+/// Each spawned task owns a *slot* (a reusable index with a generation, so a stale handle can tell
+/// its slot was reused). A slot is `vacant`, `starting` (taken, the task being created outside the
+/// lock), `running` (holding the task, so it can be aborted), or `detached` (still running, no longer
+/// in the set). Results wait in `ready` in completion order.
+/// `joinNext` callers wait in `waiters`, first come first served, never more of them than tasks
+/// running: so every waiter is owed a result, or `nil` once the set empties.
+///
+/// Transitions (each returns what to do once the lock is released):
+/// - spawn: take a slot → starting; `running += 1`; create the task outside the lock; then store it:
+///   starting → running (or detached), unless the task already ended (the generation moved on). An
+///   abort or detach that came in between is remembered in `starting` and honoured when storing.
+/// - a task ends: its slot → vacant (generation + 1). If it was in the set: hand the result to the
+///   oldest waiter (resume it), else queue it in `ready`. A detached task's result is dropped.
+/// - joinNext: take the oldest ready result; or `nil` when nothing is running; or wait.
+/// - detachAll / the set's deinit: running slots → detached; `ready` emptied; every waiter gets `nil`.
+/// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
+struct JoinSetState<Success: Sendable> {
+  typealias Outcome = Result<Success, JoinError>
+  typealias Waiter = UnsafeContinuation<Outcome?, Never>
+
+  enum SlotState {
+    case vacant(nextFree: Int)
+    case starting(abortRequested: Bool, detached: Bool)
+    case running(Task<Void, Never>)
+    case detached
+  }
+
+  struct Slot {
+    var generation: UInt32
+    var state: SlotState
+  }
+
+  var slots: [Slot] = []
+  var firstFree = -1  // head of the free list threaded through vacant slots
+  var running = 0  // tasks in the set that have not finished
+  var ready = JoinSetFIFO<Outcome>()
+  var waiters = JoinSetFIFO<Waiter>()
+
+  /// Tasks in the set: running, or finished and not yet joined. Tokio's `len()`.
+  var count: Int { running + ready.count }
+
+  /// Takes a vacant slot for a new task.
+  mutating func takeSlot() -> (index: Int, generation: UInt32) {
+    running += 1
+    if firstFree >= 0 {
+      let index = firstFree
+      guard case .vacant(let next) = slots[index].state else { preconditionFailure("free list corrupt") }
+      firstFree = next
+      slots[index].state = .starting(abortRequested: false, detached: false)
+      return (index, slots[index].generation)
+    }
+    slots.append(Slot(generation: 0, state: .starting(abortRequested: false, detached: false)))
+    return (slots.count - 1, 0)
+  }
+
+  /// Stores the task created for a slot. Returns true when it must be cancelled at once (an abort
+  /// arrived while it was being created).
+  mutating func store(_ task: Task<Void, Never>, index: Int, generation: UInt32) -> Bool {
+    guard slots[index].generation == generation,
+      case .starting(let abortRequested, let detached) = slots[index].state
+    else { return false }  // it has already finished
+    slots[index].state = detached ? .detached : .running(task)
+    return abortRequested
+  }
+
+  /// What a finishing task must do outside the lock.
+  enum CompletionAction {
+    case none
+    case resume(Waiter, Outcome)
+  }
+
+  /// A task ended with `outcome`.
+  mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
+    precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
+    let inSet: Bool
+    switch slots[index].state {
+    case .running, .starting(_, detached: false): inSet = true
+    default: inSet = false
+    }
+    slots[index].generation &+= 1
+    slots[index].state = .vacant(nextFree: firstFree)
+    firstFree = index
+    guard inSet else { return .none }  // detached: nobody will join it
+    running -= 1
+    if let waiter = waiters.popFirst() { return .resume(waiter, outcome) }
+    ready.append(outcome)
+    return .none
+  }
+
+  /// What `joinNext` does, decided under the lock.
+  enum JoinAction {
+    case result(Outcome?)  // return this without waiting (nil: the set is empty)
+    case wait
+  }
+
+  /// The fast path: a result ready, or an empty set, without suspending.
+  mutating func joinNow() -> JoinAction {
+    if let outcome = ready.popFirst() { return .result(outcome) }
+    if running - waiters.count <= 0 { return .result(nil) }  // nothing left for this caller
+    return .wait
+  }
+
+  /// Registers a waiter, unless something changed since `joinNow` (then: resume at once).
+  mutating func addWaiter(_ waiter: Waiter) -> Outcome?? {
+    if case .result(let outcome) = joinNow() { return .some(outcome) }
+    waiters.append(waiter)
+    return .none
+  }
+
+  /// Takes every task out of the set without stopping it; returns the waiters to resume with `nil`.
+  mutating func detachAll() -> [Waiter] {
+    for index in slots.indices {
+      switch slots[index].state {
+      case .running: slots[index].state = .detached
+      case .starting(let abortRequested, _):
+        slots[index].state = .starting(abortRequested: abortRequested, detached: true)
+      default: break
+      }
+    }
+    running = 0
+    ready.removeAll()
+    return waiters.removeAll()
+  }
+
+  /// The tasks to cancel for `abortAll`; a task still being created is marked to be cancelled when stored.
+  mutating func abortAll() -> [Task<Void, Never>] {
+    var tasks: [Task<Void, Never>] = []
+    tasks.reserveCapacity(running)
+    for index in slots.indices {
+      switch slots[index].state {
+      case .running(let task): tasks.append(task)
+      case .starting(_, let detached):
+        slots[index].state = .starting(abortRequested: true, detached: detached)
+      default: break
+      }
+    }
+    return tasks
+  }
+
+  func isFinished(index: Int, generation: UInt32) -> Bool {
+    guard slots[index].generation == generation else { return true }
+    if case .vacant = slots[index].state { return true }
+    return false
+  }
+}
+
+/// A first-in first-out queue: an array read from a moving head, compacted when half is dead.
+struct JoinSetFIFO<Element> {
+  private var storage: [Element] = []
+  private var head = 0
+
+  var count: Int { storage.count - head }
+  var isEmpty: Bool { head == storage.count }
+
+  mutating func append(_ element: Element) { storage.append(element) }
+
+  mutating func popFirst() -> Element? {
+    guard head < storage.count else { return nil }
+    let element = storage[head]
+    head += 1
+    if head == storage.count {
+      storage.removeAll(keepingCapacity: true)
+      head = 0
+    } else if head >= 64, head * 2 >= storage.count {
+      storage.removeFirst(head)
+      head = 0
+    }
+    return element
+  }
+
+  @discardableResult
+  mutating func removeAll() -> [Element] {
+    let rest = Array(storage[head...])
+    storage.removeAll()
+    head = 0
+    return rest
+  }
+}
+
+/// The storage a ``JoinSet`` shares with its tasks and abort handles: the lock and the state.
+final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
+  let state = Mutex(JoinSetState<Success>())
+
+  /// Called by each task as its last step.
+  func complete(index: Int, generation: UInt32, _ outcome: Result<Success, JoinError>) {
+    let action = state.withLock { $0.complete(index: index, generation: generation, outcome) }
+    if case .resume(let waiter, let outcome) = action { waiter.resume(returning: outcome) }
+  }
+
+  /// Cancels every task in the set; the lock is not held while cancellation handlers run.
+  func abortAll() {
+    for task in state.withLock({ $0.abortAll() }) { task.cancel() }
+  }
+
+  func isFinished(index: Int, generation: UInt32) -> Bool {
+    state.withLock { $0.isFinished(index: index, generation: generation) }
+  }
+}

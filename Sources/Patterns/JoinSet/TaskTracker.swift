@@ -1,0 +1,174 @@
+import Synchronization
+
+/// Counts running tasks so shutdown can wait for all of them, without keeping their results.
+///
+/// Swift's counterpart of tokio-util's `TaskTracker`. Spawn through it (or wrap work in
+/// ``track(_:)``), and at shutdown ``close()`` it and ``wait()``: `wait` returns once the tracker is
+/// closed *and* no tracked task is left.
+///
+/// ```swift
+/// let tracker = TaskTracker()
+/// for connection in connections { tracker.spawn { await serve(connection) } }
+/// // on SIGTERM, after telling the tasks to stop (a CancellationToken):
+/// tracker.close()
+/// await tracker.wait()
+/// ```
+///
+/// How it differs from ``JoinSet``, as in Tokio:
+/// - It keeps no results and no tasks: a finished task is freed at once, so a tracker that runs a
+///   million short tasks over a day holds nothing but a count. (A join set keeps every result until
+///   it is joined.)
+/// - It cannot abort anything, and its `deinit` does not either: tracked tasks run on. Stop them with
+///   a `CancellationToken`, or cancel the `Task` that ``spawn(name:_:)`` returns.
+/// - Closing does not stop spawning: tasks spawned after ``close()`` are tracked and waited for.
+///   `close` only says "`wait` may now return once the count reaches zero"; it can be undone with
+///   ``reopen()``.
+/// - A ``wait()`` begun while the tracker is closed and empty returns at once. One that is waiting
+///   when the tracker becomes closed-and-empty returns, even if the tracker is reopened or a task is
+///   spawned right after.
+///
+/// Where Swift makes us differ: ``wait()`` also returns when the *calling task* is cancelled (as
+/// every wait of this library does; Tokio's future would simply be dropped). Check ``isClosed`` and
+/// ``isEmpty`` afterwards if it matters which.
+public final class TaskTracker: Sendable {
+  private typealias Waiter = (id: UInt64, continuation: UnsafeContinuation<Void, Never>)
+
+  private struct State {
+    var closed = false
+    var count = 0
+    var nextWaiterID: UInt64 = 0
+    var waiters: [Waiter] = []
+
+    /// Closed and empty: the moment every waiter is released.
+    var isDone: Bool { closed && count == 0 }
+
+    /// Takes every waiter when the tracker has just become closed-and-empty.
+    mutating func releaseIfDone() -> [Waiter] {
+      guard isDone, !waiters.isEmpty else { return [] }
+      defer { waiters = [] }
+      return waiters
+    }
+  }
+
+  private let state = Mutex(State())
+
+  /// An open, empty tracker.
+  public init() {}
+
+  /// Starts `operation` in a new task and tracks it until it ends. Tokio's `TaskTracker::spawn`.
+  ///
+  /// The task is counted before this returns, and keeps the current executor preference.
+  @discardableResult
+  public func spawn<T: Sendable>(
+    name: String? = nil, _ operation: sending @escaping () async throws -> T
+  ) -> Task<T, any Error> {
+    state.withLock { $0.count += 1 }
+    return Task(name: name, executorPreference: ExecutorPreference.current) {
+      defer { self.taskEnded() }
+      return try await operation()
+    }
+  }
+
+  /// Starts a non-throwing `operation` in a new task and tracks it until it ends.
+  @discardableResult
+  public func spawn<T: Sendable>(
+    name: String? = nil, _ operation: sending @escaping () async -> T
+  ) -> Task<T, Never> {
+    state.withLock { $0.count += 1 }
+    return Task(name: name, executorPreference: ExecutorPreference.current) {
+      defer { self.taskEnded() }
+      return await operation()
+    }
+  }
+
+  /// Tracks `operation`, run right here in the calling task, for as long as it runs: for work that
+  /// is not a spawned task (a request handled inline, a child of a task group). Tokio's
+  /// `track_future`.
+  public func track<T>(_ operation: () async throws -> T) async rethrows -> T {
+    state.withLock { $0.count += 1 }
+    defer { taskEnded() }
+    return try await operation()
+  }
+
+  /// Closes the tracker, so that ``wait()`` can return once it is empty. Spawning stays allowed.
+  /// - Returns: `true` if the tracker was open (this call closed it).
+  @discardableResult
+  public func close() -> Bool {
+    let (changed, released) = state.withLock { state -> (Bool, [Waiter]) in
+      guard !state.closed else { return (false, []) }
+      state.closed = true
+      return (true, state.releaseIfDone())
+    }
+    for waiter in released { waiter.continuation.resume() }
+    return changed
+  }
+
+  /// Opens the tracker again: ``wait()`` no longer returns when it is empty.
+  /// - Returns: `true` if the tracker was closed (this call opened it).
+  @discardableResult
+  public func reopen() -> Bool {
+    state.withLock { state in
+      guard state.closed else { return false }
+      state.closed = false
+      return true
+    }
+  }
+
+  /// Whether ``close()`` has been called (and not undone by ``reopen()``).
+  public var isClosed: Bool { state.withLock { $0.closed } }
+
+  /// Tasks being tracked now. Tokio's `len`.
+  public var count: Int { state.withLock { $0.count } }
+
+  /// Whether no task is being tracked.
+  public var isEmpty: Bool { count == 0 }
+
+  /// Returns once the tracker is closed and empty, or once the calling task is cancelled.
+  nonisolated(nonsending) public func wait() async {
+    let id = state.withLock { state -> UInt64? in
+      if state.isDone { return nil }
+      defer { state.nextWaiterID += 1 }
+      return state.nextWaiterID
+    }
+    guard let id else { return }
+    let report = WaitReporting.begin("task tracker wait()", detail: { [self] in describe() }) { [self] in
+      removeWaiter(id)
+    }
+    defer { report?.end() }
+    await withTaskCancellationHandler {
+      await withUnsafeContinuation { continuation in
+        // Re-check under the lock: the tracker may have become done, or the task cancelled (its
+        // handler then ran before this waiter existed, and found nothing to remove).
+        let resumeNow = state.withLock { state -> Bool in
+          if state.isDone || Task.isCancelled { return true }
+          state.waiters.append((id, continuation))
+          return false
+        }
+        if resumeNow { continuation.resume() }
+      }
+    } onCancel: {
+      removeWaiter(id)
+    }
+  }
+
+  private func taskEnded() {
+    let released = state.withLock { state in
+      state.count -= 1
+      return state.releaseIfDone()
+    }
+    for waiter in released { waiter.continuation.resume() }
+  }
+
+  /// Ends one wait early (its task was cancelled, or a deadlock is being unwound). Idempotent.
+  private func removeWaiter(_ id: UInt64) {
+    let continuation = state.withLock { state -> UnsafeContinuation<Void, Never>? in
+      guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+      return state.waiters.remove(at: index).continuation
+    }
+    continuation?.resume()
+  }
+
+  private func describe() -> String {
+    state.withLock { "\($0.count) task(s) tracked, \($0.closed ? "closed" : "open")" }
+  }
+}
