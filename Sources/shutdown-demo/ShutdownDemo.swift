@@ -45,7 +45,7 @@ enum ShutdownDemo {
           A root CancellationToken is cancelled when SIGTERM arrives; every worker holds a child \
           token and checks it between units of work. The Swift counterpart of tokio-util's \
           CancellationToken. Scenarios: \(TokenScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
-          """)
+          """),
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).

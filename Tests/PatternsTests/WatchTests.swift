@@ -108,7 +108,10 @@ struct WatchTests {
     #expect(notified == false)
     #expect(rx.borrow() == 5)  // stored...
     #expect(try rx.hasChanged() == false)  // ...but nobody was told
-    #expect(tx.sendIfModified { $0 += 1; return true })
+    #expect(
+      tx.sendIfModified {
+        $0 += 1; return true
+      })
     #expect(try rx.hasChanged() == true)
     #expect(rx.borrowAndUpdate() == 6)
   }

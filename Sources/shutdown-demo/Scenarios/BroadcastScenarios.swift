@@ -127,7 +127,8 @@ enum BroadcastScenarios {
 
   static func jobsHandled(names: [String], _ counts: [Int], of jobs: Int) -> SummaryLine {
     SummaryLine(
-      label: "jobs handled", value: zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", ")
+      label: "jobs handled",
+      value: zip(names, counts).map { "\($0) \($1)" }.joined(separator: ", ")
         + " (of \(jobs))")
   }
 
@@ -139,19 +140,24 @@ enum BroadcastScenarios {
     while jobInterval * (jobs + 1) < knobs.shutdownAt {
       try? await context.sleep(for: jobInterval)
       jobs += 1
-      context.record("producer", .send, "sends job \(jobs)" + overwriteNote(sender, sending: jobs, capacity: knobs.capacity))
+      context.record(
+        "producer", .send,
+        "sends job \(jobs)" + overwriteNote(sender, sending: jobs, capacity: knobs.capacity))
       _ = try? sender.send(.job(jobs))
     }
     try? await context.sleep(for: knobs.shutdownAt - jobInterval * jobs)
     context.record("signal", .signal, "SIGTERM")
-    context.record("producer", .notify, "sends the shutdown message" + overwriteNote(sender, sending: jobs + 1, capacity: knobs.capacity))
+    context.record(
+      "producer", .notify,
+      "sends the shutdown message" + overwriteNote(sender, sending: jobs + 1, capacity: knobs.capacity))
     _ = try? sender.send(.shutdown)
     return jobs
   }
 
   /// " (the ring is full: job 2 is overwritten)" when message number `number` pushes out one that
   /// some receiver has not read: every slot of the ring holds an unread message.
-  static func overwriteNote(_ sender: Broadcast<Command>.Sender, sending number: Int, capacity: Int) -> String {
+  static func overwriteNote(_ sender: Broadcast<Command>.Sender, sending number: Int, capacity: Int) -> String
+  {
     guard sender.count == capacity else { return "" }
     return " (the ring is full: job \(number - capacity) is overwritten)"
   }

@@ -10,7 +10,7 @@ enum ChannelWorkers {
 
   static let cleanupTime: Duration = .milliseconds(100)
 
-  static func names(_ count: Int) -> [String] { (1...max(count, 1)).map { "worker-\($0)" } }
+  static func names(_ count: Int) -> [String] { (0..<max(count, 0)).map { "worker-\($0 + 1)" } }
 
   /// Each worker has its own pace, so they notice the shutdown at different times.
   static func jobLength(forWorker index: Int) -> Duration {
