@@ -20,10 +20,11 @@
 ///   state.
 /// - **Conflation**: ten sends between two looks are one change. An observer always gets the latest
 ///   value, never the ones in between (values 1…30 every 100 ms, read once a second: 1, 10, 20, 30).
-/// - ``Receiver/borrow()`` does **not** mark the value seen; ``Receiver/borrowAndUpdate()`` does.
-///   So `changed()` then `borrow()` in a loop works (`changed()` marks seen), but a loop of
-///   `borrow()` then `changed()` on an unseen value returns from `changed()` at once, every time: a
-///   busy loop. Read with `borrowAndUpdate()` when you decide what to do from the value.
+/// - ``Receiver/borrow()`` does **not** mark the value seen; ``Receiver/borrowAndUpdate()`` and
+///   ``Receiver/changed()`` do. After `borrow()` of an unseen value, `changed()` returns at once (once),
+///   and ``Receiver/hasChanged()`` stays true: a loop that goes round again while `hasChanged()` is
+///   true, reading with `borrow()`, never waits (a busy loop). Read with `borrowAndUpdate()` when
+///   you act on the value.
 /// - **Closing**: when the last ``Sender`` is gone, `changed()` still returns once for a value the
 ///   receiver has not seen, then throws ``WatchReceiveError/closed``. ``Receiver/hasChanged()``
 ///   throws as soon as the senders are gone, seen or not.
