@@ -6,7 +6,9 @@ enum ShutdownDemo {
   static let version = "0.1.0"
 
   /// Every pattern's scenarios, in help order.
-  static let catalogs = [TokenScenarios.catalog, JoinSetScenarios.catalog]
+  static let catalogs = [
+    BroadcastScenarios.catalog, WatchScenarios.catalog, TokenScenarios.catalog, JoinSetScenarios.catalog,
+  ]
 
   static let tool = CommandLineTool(
     name: "shutdown-demo",
@@ -18,6 +20,24 @@ enum ShutdownDemo {
       Change a knob (--workers, --grace, --shutdown-at) and watch the outcome change.
       """,
     commands: [
+      PatternCommand.make(
+        BroadcastScenarios.catalog,
+        abstract: "Broadcast channel: every receiver gets every message; a slow one loses messages.",
+        discussion: """
+          Main sends one shutdown message on a broadcast channel; every worker reads it from its own \
+          receiver. The channel keeps the last --capacity messages: a receiver that falls further \
+          behind gets .lagged(missed:) and reads on from the oldest message still held. The Swift \
+          counterpart of tokio::sync::broadcast. Scenarios: \(BroadcastScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
+          """),
+      PatternCommand.make(
+        WatchScenarios.catalog,
+        abstract: "Watch channel: observers see the latest value; intermediate values are skipped.",
+        discussion: """
+          Main stores "stopping" in a watch channel; every worker sees the current value whenever it \
+          looks, even one that starts late. A slow observer skips to the newest value instead of \
+          queueing the ones in between. The Swift counterpart of tokio::sync::watch. Scenarios: \
+          \(WatchScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
+          """),
       PatternCommand.make(
         TokenScenarios.catalog,
         abstract: "Cancellation token tree: cooperative, cascading, idempotent cancellation.",

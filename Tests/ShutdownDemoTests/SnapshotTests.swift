@@ -4,6 +4,8 @@ import Testing
 enum SnapshotSuites {
   static let all: [(directory: String, cases: [SnapshotCase])] = [
     CLISnapshotTests.registration,
+    BroadcastSnapshotTests.registration,
+    WatchSnapshotTests.registration,
     TokenSnapshotTests.registration,
     JoinSetSnapshotTests.registration,
   ]

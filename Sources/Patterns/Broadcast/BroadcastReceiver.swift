@@ -1,0 +1,64 @@
+extension Broadcast {
+  /// The receiving half (Tokio's `broadcast::Receiver`): reads every message sent after it
+  /// subscribed, in order, at its own pace. Meant for one consuming task at a time. When it is
+  /// deinitialized its unread messages are released.
+  public final class Receiver: Sendable {
+    let storage: BroadcastStorage<Element>
+    let id: UInt64
+
+    init(storage: BroadcastStorage<Element>, id: UInt64) {
+      self.storage = storage
+      self.id = id
+    }
+
+    deinit { storage.removeReceiver(id) }
+
+    /// The next message, waiting for one if needed.
+    ///
+    /// Returns at once, without suspending, when a message is unread.
+    /// - Throws: ``BroadcastReceiveError/lagged(missed:)`` once after this receiver lost messages
+    ///   (call again to go on from the oldest message still held); ``BroadcastReceiveError/closed``
+    ///   when every sender is gone and nothing is left to read; `CancellationError` when the calling
+    ///   task is cancelled while waiting (no message is consumed).
+    public func receive() async throws -> Element {
+      switch storage.tryReceive(id) {
+      case .success(let value): return value
+      case .failure(.closed): throw BroadcastReceiveError.closed
+      case .failure(.lagged(let missed)): throw BroadcastReceiveError.lagged(missed: missed)
+      case .failure(.empty): break
+      }
+      let waiter = storage.makeID()
+      let wait = WaitReporting.begin(
+        "broadcast receive", detail: { [storage] in storage.receiveWaitDetail() },
+        unwind: { [storage] in storage.cancelReceive(waiter) })
+      defer { wait?.end() }
+      return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+          storage.receiveOrWait(id, waiter: waiter, continuation)
+        }
+      } onCancel: { [storage] in
+        storage.cancelReceive(waiter)
+      }
+    }
+
+    /// The next message if one is unread, without waiting.
+    /// - Throws: ``BroadcastTryReceiveError/empty``, ``BroadcastTryReceiveError/closed`` or
+    ///   ``BroadcastTryReceiveError/lagged(missed:)``.
+    public func tryReceive() throws(TryReceiveError) -> Element {
+      try storage.tryReceive(id).get()
+    }
+
+    /// A new receiver on the same channel that starts at the tail: it sees none of this
+    /// receiver's unread messages, only what is sent from now on.
+    public func resubscribe() -> Receiver { Receiver(storage: storage, id: storage.addReceiver()) }
+
+    /// Messages sent since this receiver's position, lost ones included (Tokio's `len`).
+    public var count: Int { storage.read { $0.unread(id) } }
+
+    /// Whether nothing is unread.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Whether every sender is gone (messages may still be buffered for this receiver).
+    public var isClosed: Bool { storage.read { $0.isClosed } }
+  }
+}

@@ -1,0 +1,173 @@
+/// Every state and transition of one broadcast channel. Not thread-safe by itself: `BroadcastStorage`
+/// keeps it under a `Mutex` and resumes the continuations a transition hands back after unlocking.
+///
+/// Positions: every message sent gets the next position (`tail`, then `tail + 1`, …). The ring slot of
+/// position `p` is `slots[p % capacity]`, so the channel holds positions `oldestHeld..<tail`. Each
+/// receiver has a cursor, the next position it reads. A slot stores the message and how many receivers
+/// still have to read it; the message is released when that reaches zero (as Tokio's `rem`).
+struct BroadcastState<Element: Sendable> {
+  typealias Continuation = CheckedContinuation<Element, any Error>
+  typealias Resumption = (continuation: Continuation, result: Result<Element, any Error>)
+
+  struct Slot {
+    var value: Element?
+    /// Receivers that were subscribed when the value was sent and have not read it yet.
+    var remaining = 0
+  }
+
+  struct ReceiveWaiter {
+    var id: UInt64
+    var receiver: UInt64
+    var continuation: Continuation
+  }
+
+  let capacity: Int
+  private var slots: [Slot]
+  /// The position the next message gets; also how many messages were ever sent.
+  private(set) var tail: UInt64 = 0
+  private(set) var senderCount = 1
+  /// Receiver id → the next position it reads. Never iterated where order matters.
+  private var cursors: [UInt64: UInt64] = [:]
+  /// Waiting receives, oldest first (FIFO wake-up).
+  private var receiveWaiters: [ReceiveWaiter] = []
+  /// Waiting `closed()` calls, oldest first.
+  private var closedWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+  private var nextID: UInt64 = 0
+
+  init(capacity: Int) {
+    self.capacity = capacity
+    slots = Array(repeating: Slot(), count: capacity)
+  }
+
+  var receiverCount: Int { cursors.count }
+  var isClosed: Bool { senderCount == 0 }
+  /// The oldest position still in the ring.
+  var oldestHeld: UInt64 { tail > UInt64(capacity) ? tail - UInt64(capacity) : 0 }
+  /// Messages some receiver has still to read (Tokio's `Sender::len`).
+  var heldCount: Int { slots.reduce(0) { $0 + ($1.remaining > 0 ? 1 : 0) } }
+  var waitingReceivers: Int { receiveWaiters.count }
+
+  mutating func makeID() -> UInt64 {
+    defer { nextID += 1 }
+    return nextID
+  }
+
+  /// Unread messages for one receiver, lost ones included (Tokio's `Receiver::len`).
+  func unread(_ receiver: UInt64) -> Int { Int(tail - (cursors[receiver] ?? tail)) }
+
+  // MARK: transitions
+
+  /// A receiver joins at the tail: it reads only what is sent from now on.
+  mutating func addReceiver() -> UInt64 {
+    let id = makeID()
+    cursors[id] = tail
+    return id
+  }
+
+  /// A sender object is made (`clone()`).
+  mutating func addSender() { senderCount += 1 }
+
+  /// Stores `value` for every current receiver, overwriting the oldest slot when full, and hands the
+  /// message to every waiting receive. Fails, storing nothing, when there are no receivers.
+  mutating func send(_ value: Element) -> (receivers: Int, resume: [Resumption])? {
+    guard receiverCount > 0 else { return nil }
+    // Overwriting a slot with `remaining > 0` is what makes a slow receiver lag: it finds out on its
+    // next receive, by comparing its cursor with `oldestHeld`.
+    slots[Int(tail % UInt64(capacity))] = Slot(value: value, remaining: receiverCount)
+    tail += 1
+    return (receiverCount, serveWaiters())
+  }
+
+  /// The last sender object is gone: waiting receives get `.closed` (they had read everything).
+  mutating func removeSender() -> [Resumption] {
+    senderCount -= 1
+    return senderCount == 0 ? serveWaiters() : []
+  }
+
+  /// A receiver object is gone: release its unread messages; the last one wakes `closed()` waiters.
+  mutating func removeReceiver(_ receiver: UInt64) -> [CheckedContinuation<Void, Never>] {
+    guard let cursor = cursors.removeValue(forKey: receiver) else { return [] }
+    for position in max(cursor, oldestHeld)..<tail { release(position) }
+    guard cursors.isEmpty else { return [] }
+    defer { closedWaiters = [] }
+    return closedWaiters.map(\.continuation)
+  }
+
+  /// Reads the receiver's next message, or says why there is none. Lag moves the cursor to the
+  /// oldest message still held and is reported once.
+  mutating func tryReceive(_ receiver: UInt64) -> Result<Element, BroadcastTryReceiveError> {
+    guard let cursor = cursors[receiver] else { return .failure(.closed) }
+    if cursor == tail { return .failure(isClosed ? .closed : .empty) }
+    if cursor < oldestHeld {
+      cursors[receiver] = oldestHeld
+      return .failure(.lagged(missed: Int(oldestHeld - cursor)))
+    }
+    let value = slots[Int(cursor % UInt64(capacity))].value!
+    release(cursor)
+    cursors[receiver] = cursor + 1
+    return .success(value)
+  }
+
+  /// A receive that found nothing: read again (a send may have come in between) and either answer
+  /// now or park the continuation. Parks nothing for a task already cancelled: it would never be
+  /// removed, because its cancellation handler has already run (or runs before the flag is read).
+  mutating func receiveOrWait(_ receiver: UInt64, waiter: UInt64, _ continuation: Continuation)
+    -> Resumption?
+  {
+    switch tryReceive(receiver) {
+    case .success(let value): return (continuation, .success(value))
+    case .failure(.closed): return (continuation, .failure(BroadcastReceiveError.closed))
+    case .failure(.lagged(let missed)):
+      return (continuation, .failure(BroadcastReceiveError.lagged(missed: missed)))
+    case .failure(.empty):
+      if Task.isCancelled { return (continuation, .failure(CancellationError())) }
+      receiveWaiters.append(ReceiveWaiter(id: waiter, receiver: receiver, continuation: continuation))
+      return nil
+    }
+  }
+
+  /// Ends one waiting receive with `CancellationError` (its task was cancelled, or a deadlock is
+  /// unwound). Nothing if it was already served.
+  mutating func cancelReceive(_ waiter: UInt64) -> Continuation? {
+    guard let index = receiveWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
+    return receiveWaiters.remove(at: index).continuation
+  }
+
+  /// `closed()`: returns true to return at once (no receivers, or the task is cancelled), or parks.
+  mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
+    if receiverCount == 0 || Task.isCancelled { return true }
+    closedWaiters.append((waiter, continuation))
+    return false
+  }
+
+  mutating func cancelClosed(_ waiter: UInt64) -> CheckedContinuation<Void, Never>? {
+    guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
+    return closedWaiters.remove(at: index).continuation
+  }
+
+  // MARK: helpers
+
+  /// Answers every waiting receive that now has an answer, oldest first; the rest keep waiting.
+  private mutating func serveWaiters() -> [Resumption] {
+    var resume: [Resumption] = []
+    var still: [ReceiveWaiter] = []
+    for waiter in receiveWaiters {
+      switch tryReceive(waiter.receiver) {
+      case .success(let value): resume.append((waiter.continuation, .success(value)))
+      case .failure(.closed): resume.append((waiter.continuation, .failure(BroadcastReceiveError.closed)))
+      case .failure(.lagged(let missed)):
+        resume.append((waiter.continuation, .failure(BroadcastReceiveError.lagged(missed: missed))))
+      case .failure(.empty): still.append(waiter)  // two receives on one receiver: the second waits
+      }
+    }
+    receiveWaiters = still
+    return resume
+  }
+
+  /// One receiver is done with `position`; the last one releases the message.
+  private mutating func release(_ position: UInt64) {
+    let index = Int(position % UInt64(capacity))
+    slots[index].remaining -= 1
+    if slots[index].remaining == 0 { slots[index].value = nil }
+  }
+}

@@ -1,0 +1,58 @@
+import Synchronization
+
+/// Owns the lock of one broadcast channel. Every method decides under the lock (a `BroadcastState`
+/// transition) and resumes continuations only after releasing it.
+final class BroadcastStorage<Element: Sendable>: Sendable {
+  private let state: Mutex<BroadcastState<Element>>
+
+  init(capacity: Int) { state = Mutex(BroadcastState(capacity: capacity)) }
+
+  func makeID() -> UInt64 { state.withLock { $0.makeID() } }
+  func addReceiver() -> UInt64 { state.withLock { $0.addReceiver() } }
+  func addSender() { state.withLock { $0.addSender() } }
+
+  func send(_ value: Element) -> Int? {
+    let outcome = state.withLock { $0.send(value) }
+    guard let outcome else { return nil }
+    resume(outcome.resume)
+    return outcome.receivers
+  }
+
+  func removeSender() { resume(state.withLock { $0.removeSender() }) }
+
+  func removeReceiver(_ id: UInt64) {
+    for continuation in state.withLock({ $0.removeReceiver(id) }) { continuation.resume() }
+  }
+
+  func tryReceive(_ id: UInt64) -> Result<Element, BroadcastTryReceiveError> {
+    state.withLock { $0.tryReceive(id) }
+  }
+
+  func receiveOrWait(_ id: UInt64, waiter: UInt64, _ continuation: BroadcastState<Element>.Continuation) {
+    if let now = state.withLock({ $0.receiveOrWait(id, waiter: waiter, continuation) }) { resume([now]) }
+  }
+
+  func cancelReceive(_ waiter: UInt64) {
+    state.withLock { $0.cancelReceive(waiter) }?.resume(throwing: CancellationError())
+  }
+
+  func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
+    if state.withLock({ $0.closedOrWait(waiter, continuation) }) { continuation.resume() }
+  }
+
+  func cancelClosed(_ waiter: UInt64) { state.withLock { $0.cancelClosed(waiter) }?.resume() }
+
+  func read<T: Sendable>(_ body: (BroadcastState<Element>) -> T) -> T { state.withLock { body($0) } }
+
+  /// "2 senders alive, nothing unread": what a deadlock report says about a waiting receive.
+  func receiveWaitDetail() -> String {
+    read { state in
+      let senders = state.senderCount == 1 ? "1 sender alive" : "\(state.senderCount) senders alive"
+      return senders + ", nothing unread"
+    }
+  }
+
+  private func resume(_ resumptions: [BroadcastState<Element>.Resumption]) {
+    for (continuation, result) in resumptions { continuation.resume(with: result) }
+  }
+}

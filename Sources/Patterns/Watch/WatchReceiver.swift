@@ -1,0 +1,99 @@
+extension Watch {
+  /// The receiving half (Tokio's `watch::Receiver`): reads the latest value and waits for changes.
+  /// Remembers which version it has seen. Meant for one consuming task at a time; ``clone()`` makes
+  /// another with the same seen state.
+  public final class Receiver: Sendable {
+    let storage: WatchStorage<Value>
+    let id: UInt64
+
+    init(storage: WatchStorage<Value>, id: UInt64) {
+      self.storage = storage
+      self.id = id
+    }
+
+    deinit { storage.removeReceiver(id) }
+
+    /// The current value (a copy). Does **not** mark it seen: a following ``changed()`` returns at
+    /// once if it was unseen. Use ``borrowAndUpdate()`` when you act on the value.
+    public func borrow() -> Value { storage.withState { $0.value } }
+
+    /// The current value (a copy), marked seen: the next ``changed()`` waits for a newer one.
+    public func borrowAndUpdate() -> Value {
+      storage.withState { state in
+        state.markSeen(id)
+        return state.value
+      }
+    }
+
+    /// Whether the current value is unseen.
+    /// - Throws: ``WatchReceiveError/closed`` when every sender is gone, seen or not (as Tokio).
+    public func hasChanged() throws(ReceiveError) -> Bool {
+      let (closed, unseen) = storage.withState { ($0.isClosed, $0.hasUnseen(id)) }
+      if closed { throw .closed }
+      return unseen
+    }
+
+    /// Marks the current value unseen, so the next ``changed()`` returns at once.
+    public func markChanged() { storage.withState { $0.markChanged(id) } }
+
+    /// Marks the current value seen, without reading it.
+    public func markUnchanged() { storage.withState { $0.markSeen(id) } }
+
+    /// Returns when there is a value this receiver has not seen, and marks it seen. Returns at once,
+    /// without suspending, when the current value is unseen (also after the senders are gone).
+    /// - Throws: ``WatchReceiveError/closed`` when every sender is gone and the current value was
+    ///   seen; `CancellationError` when the calling task is cancelled while waiting.
+    public func changed() async throws {
+      switch storage.withState({ $0.checkChanged(id) }) {
+      case .success: return
+      case .failure(let error): throw error
+      case nil: break
+      }
+      let waiter = storage.withState { $0.makeID() }
+      let wait = WaitReporting.begin(
+        "watch changed()",
+        detail: { [storage] in
+          let senders = storage.withState { $0.senderCount }
+          return (senders == 1 ? "1 sender alive" : "\(senders) senders alive") + ", current value seen"
+        },
+        unwind: { [storage] in storage.cancelChanged(waiter) })
+      defer { wait?.end() }
+      try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+          storage.changedOrWait(id, waiter: waiter, continuation)
+        }
+      } onCancel: { [storage] in
+        storage.cancelChanged(waiter)
+      }
+    }
+
+    /// Returns the first value, starting with the current one, for which `predicate` is true, and
+    /// marks it seen. The current value is checked whether seen or not, and returned if it matches
+    /// even when every sender is gone.
+    /// - Throws: ``WatchReceiveError/closed`` when every sender is gone and the latest value does not
+    ///   match; `CancellationError` when the calling task is cancelled while waiting.
+    public func waitFor(_ predicate: (Value) -> Bool) async throws -> Value {
+      var closed = false
+      while true {
+        let (value, wasUnseen) = storage.withState { state in
+          let unseen = state.hasUnseen(id)
+          state.markSeen(id)
+          return (state.value, unseen)
+        }
+        // After `.closed`, only a value that arrived with the close is worth a last look.
+        if !closed || wasUnseen, predicate(value) { return value }
+        if closed { throw WatchReceiveError.closed }
+        do {
+          try await changed()
+        } catch WatchReceiveError.closed {
+          closed = true
+        }
+      }
+    }
+
+    /// Another receiver on the same channel, with this one's seen state.
+    public func clone() -> Receiver {
+      Receiver(storage: storage, id: storage.withState { $0.addReceiver(seen: $0.seenVersion(id)) })
+    }
+  }
+}

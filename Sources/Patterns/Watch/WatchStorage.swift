@@ -1,0 +1,47 @@
+import Synchronization
+
+/// Owns the lock of one watch channel: decide under it (a `WatchState` transition), resume after it.
+final class WatchStorage<Value: Sendable>: Sendable {
+  private let state: Mutex<WatchState<Value>>
+
+  init(_ initial: Value) { state = Mutex(WatchState(initial)) }
+
+  /// Runs `body` under the lock. `body` must not resume continuations.
+  func withState<T: Sendable>(_ body: (inout WatchState<Value>) -> T) -> T { state.withLock { body(&$0) } }
+
+  func removeSender() {
+    for continuation in state.withLock({ $0.removeSender() }) {
+      continuation.resume(throwing: WatchReceiveError.closed)
+    }
+  }
+
+  func removeReceiver(_ id: UInt64) {
+    for continuation in state.withLock({ $0.removeReceiver(id) }) { continuation.resume() }
+  }
+
+  /// Stores through `body` and, when it returns true, bumps the version and wakes every `changed()`.
+  func update(_ body: (inout WatchState<Value>) -> Bool) -> Bool {
+    let (notified, woken) = state.withLock { state -> (Bool, [WatchState<Value>.ChangeContinuation]) in
+      guard body(&state) else { return (false, []) }
+      return (true, state.notify())
+    }
+    for continuation in woken { continuation.resume() }
+    return notified
+  }
+
+  func changedOrWait(_ id: UInt64, waiter: UInt64, _ continuation: WatchState<Value>.ChangeContinuation) {
+    if let now = state.withLock({ $0.changedOrWait(id, waiter: waiter, continuation) }) {
+      continuation.resume(with: now)
+    }
+  }
+
+  func cancelChanged(_ waiter: UInt64) {
+    state.withLock { $0.cancelChanged(waiter) }?.resume(throwing: CancellationError())
+  }
+
+  func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
+    if state.withLock({ $0.closedOrWait(waiter, continuation) }) { continuation.resume() }
+  }
+
+  func cancelClosed(_ waiter: UInt64) { state.withLock { $0.cancelClosed(waiter) }?.resume() }
+}
