@@ -127,19 +127,25 @@ private func expectJoinsetError(
 }
 
 @Test func missingValue_atEnd_isReported() {
-  expectTokenError(["--workers"], "Missing value for '--workers <n>'")
+  expectTokenError(["--workers"], "Missing value for '--workers <n>': expected a whole number from 1 to 64")
 }
 
 @Test func missingValue_whenNextArgumentLooksLikeAnOption_isNotTakenAsValue() {
-  expectTokenError(["--workers", "--no-color"], "Missing value for '--workers <n>'")
-  expectJoinsetError(["--exit-code", "--grace", "1s"], "Missing value for '--exit-code <code>'")
-  expectJoinsetError(["--label", "-h2"], "Missing value for '--label <text>'")
+  expectTokenError(
+    ["--workers", "--no-color"], "Missing value for '--workers <n>': expected a whole number from 1 to 64")
+  expectJoinsetError(
+    ["--exit-code", "--grace", "1s"],
+    "Missing value for '--exit-code <code>': expected a whole number from 0 to 255")
+  expectJoinsetError(["--label", "-h2"], "Missing value for '--label <text>': expected any text")
 }
 
 @Test func repeatedOption_isReported() {
-  expectTokenError(["--workers", "2", "--workers", "3"], "Option '--workers' given more than once")
-  expectTokenError(["--workers=2", "--workers", "2"], "Option '--workers' given more than once")
-  expectTokenError(["--no-color", "--no-color"], "Option '--no-color' given more than once")
+  expectTokenError(
+    ["--workers", "2", "--workers", "3"], "Option '--workers' given more than once; give it at most once")
+  expectTokenError(
+    ["--workers=2", "--workers", "2"], "Option '--workers' given more than once; give it at most once")
+  expectTokenError(
+    ["--no-color", "--no-color"], "Option '--no-color' given more than once; give it at most once")
 }
 
 @Test func flagGivenAValue_isReported() {
@@ -191,17 +197,19 @@ func durationValue_malformed_namesTheReasonAndTheAcceptedForm(value: String, rea
   expectJoinsetError(
     ["--grace", value],
     "The value '\(value)' is invalid for '--grace <duration>': \(reason); "
-      + "expected a duration such as 250ms, 2s, 1.5s or 1m"
+      + "expected a duration from 0s to 1m, such as 250ms, 2s, 1.5s or 1m"
   )
 }
 
 @Test func durationValue_outOfRange_namesTheRange() {
   expectJoinsetError(
-    ["--grace", "2m"], "The value '2m' is invalid for '--grace <duration>': expected a duration from 0s to 1m"
-  )
+    ["--grace", "2m"],
+    "The value '2m' is invalid for '--grace <duration>': expected a duration from 0s to 1m, such as 250ms, 2s, "
+      + "1.5s or 1m")
   expectJoinsetError(
     ["--grace=60.001s"],
-    "The value '60.001s' is invalid for '--grace <duration>': expected a duration from 0s to 1m")
+    "The value '60.001s' is invalid for '--grace <duration>': expected a duration from 0s to 1m, such as 250ms, "
+      + "2s, 1.5s or 1m")
 }
 
 @Test func choiceValue_nearMiss_suggestsClosestAndListsValues() {

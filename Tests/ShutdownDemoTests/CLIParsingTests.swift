@@ -92,7 +92,10 @@ func columns_comeFromValidCOLUMNS_else80(environment: [String: String], expected
     Issue.record("expected a usage error")
     return
   }
-  #expect(error == UsageError("Missing value for '--workers <n>'", commandName: "token"))
+  #expect(
+    error
+      == UsageError(
+        "Missing value for '--workers <n>': expected a whole number from 1 to 64", commandName: "token"))
 }
 
 @Test func looksLikeOption_treatsNegativeNumbersAndLoneDashAsValues() {

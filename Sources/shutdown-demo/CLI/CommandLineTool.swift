@@ -124,7 +124,9 @@ struct CommandLineTool: Sendable {
         let candidates = command.options.map(\.flagName) + ["--help"]
         return .failure(unknownOption("--" + name, candidates: candidates, commandName: command.name))
       }
-      guard given[name] == nil else { return fail("Option '\(option.flagName)' given more than once") }
+      guard given[name] == nil else {
+        return fail("Option '\(option.flagName)' given more than once; give it at most once")
+      }
       if option.isFlag {
         if let inlineValue {
           return fail(
@@ -140,7 +142,7 @@ struct CommandLineTool: Sendable {
         raw = arguments[index]
         index += 1
       } else {
-        return fail("Missing value for '\(option.synopsis)'")
+        return fail("Missing value for '\(option.synopsis)': \(option.kind.expectedForm)")
       }
       switch parseOptionValue(raw, for: option) {
       case .success(let value): given[name] = value

@@ -81,6 +81,21 @@ struct ParsedOptions: Sendable {
 }
 
 extension OptionKind {
+  /// What a value must look like, as the end of a one-line error message ("expected …"). Shared by
+  /// the invalid-value and missing-value errors so every error names the accepted form.
+  var expectedForm: String {
+    switch self {
+    case .flag: "expected no value"
+    case .integer(let range): "expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+    case .duration(let range):
+      "expected a duration from \(formatDuration(range.lowerBound)) to \(formatDuration(range.upperBound)), "
+        + "such as 250ms, 2s, 1.5s or 1m"
+    case .choice(let values): "expected one of: \(values.joined(separator: ", "))"
+    case .list(let values): "expected a comma-separated list from: \(values.joined(separator: ", "))"
+    case .text: "expected any text"
+    }
+  }
+
   /// The kind's name, for programmer-error messages.
   var label: String {
     switch self {
@@ -105,22 +120,20 @@ func parseOptionValue(_ raw: String, for spec: OptionSpec) -> Result<OptionValue
     return .failure(
       UsageError("Option '\(spec.flagName)' does not take a value, but was given \(quoted(raw))"))
 
-  case .integer(let range):
+  case .integer:
     // `Int.init` rejects spaces, underscores, other bases and overflow, which is what we want.
-    guard let value = Int(raw), range.contains(value) else {
-      let bounds = "from \(range.lowerBound) to \(range.upperBound)"
-      return .failure(UsageError("\(invalid): expected a whole number \(bounds)"))
+    guard let value = Int(raw), case .integer(let range) = spec.kind, range.contains(value) else {
+      return .failure(UsageError("\(invalid): \(spec.kind.expectedForm)"))
     }
     return .success(.integer(value))
 
   case .duration(let range):
     switch parseDurationResult(raw) {
     case .failure(let reason):
-      return .failure(UsageError("\(invalid): \(reason); expected a duration such as 250ms, 2s, 1.5s or 1m"))
+      return .failure(UsageError("\(invalid): \(reason); \(spec.kind.expectedForm)"))
     case .success(let value):
       guard range.contains(value) else {
-        let bounds = "from \(formatDuration(range.lowerBound)) to \(formatDuration(range.upperBound))"
-        return .failure(UsageError("\(invalid): expected a duration \(bounds)"))
+        return .failure(UsageError("\(invalid): \(spec.kind.expectedForm)"))
       }
       return .success(.duration(value))
     }
