@@ -185,6 +185,34 @@ import Testing
     #expect(lines[3] == "")
   }
 
+  /// Every value the options accept is safe: each knob at each end of its range runs every scenario of
+  /// its pattern to the end (exit 0, nothing on stderr), so no library precondition is reachable from
+  /// the command line (`Broadcast.channel(capacity:)` traps on 0; `--capacity` starts at 1).
+  static let extremes: [[String]] = ShutdownDemo.tool.commands.filter { $0.name != "bench" }.flatMap {
+    command in
+    command.options.flatMap { option -> [[String]] in
+      switch option.kind {
+      case .integer(let range) where option.name != "explore":
+        return [range.lowerBound, range.upperBound].map {
+          [command.name, "--scenario", "all", option.flagName, "\($0)"]
+        }
+      case .duration(let range):
+        return [range.lowerBound, range.upperBound].map {
+          [command.name, "--scenario", "all", option.flagName, formatDuration($0)]
+        }
+      default:
+        return []
+      }
+    }
+  }
+
+  @Test(arguments: BadInputTests.extremes)
+  func everyKnobAtEitherEndOfItsRange_runsToTheEnd(_ arguments: [String]) throws {
+    let (_, stderr, exitCode) = try BinaryRunner.run(arguments)
+    #expect(exitCode == 0)
+    #expect(stderr == "")
+  }
+
   /// `shutdown-demo … | head -1`: the reader goes away; the tool exits quietly (status 0, or ended by
   /// SIGPIPE), with nothing on stderr, whether the pipe closes before the first write or mid-stream.
   @Test(arguments: [
