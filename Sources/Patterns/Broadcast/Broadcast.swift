@@ -108,3 +108,12 @@ public enum BroadcastTryReceiveError: Error, Equatable, Sendable, CustomStringCo
     }
   }
 }
+
+extension Broadcast.Receiver {
+  /// Continuations parked on this channel now (waiting receives and `closed()` calls), for stress
+  /// tests checking that no waiter is left behind.
+  package var waiterCountForTesting: Int { storage.read { $0.waiterCount } }
+
+  /// Receivers subscribed now, this one included, for stress tests checking that dropped ones go.
+  package var receiverCountForTesting: Int { storage.read { $0.receiverCount } }
+}

@@ -75,6 +75,10 @@ extension CancellationToken {
 }
 
 extension CancellationToken {
+  /// `cancelled()` calls waiting on this token's node now, for stress tests checking that no waiter
+  /// is left behind.
+  package var waiterCountForTesting: Int { node.waiterCount }
+
   /// The address of the shared node, so the package's benchmark can ask the allocator its size.
   package var nodeAddress: UnsafeMutableRawPointer { Unmanaged.passUnretained(node).toOpaque() }
 }

@@ -124,6 +124,9 @@ final class TokenNode: @unchecked Sendable {
     }
   }
 
+  /// How many `cancelled()` calls wait on this node now (for stress tests).
+  var waiterCount: Int { tree.lock.withLock { _ in waiters.count } }
+
   /// How many children are linked now (for tests that check nodes are released).
   var linkedChildCount: Int { tree.lock.withLock { _ in children.count } }
 }

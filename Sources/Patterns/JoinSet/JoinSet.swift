@@ -163,3 +163,8 @@ public final class JoinSet<Success: Sendable>: Sendable {
   /// Whether ``count`` is zero.
   public var isEmpty: Bool { count == 0 }
 }
+
+extension JoinSet {
+  /// `joinNext()` calls waiting now, for stress tests checking that no waiter is left behind.
+  package var waiterCountForTesting: Int { storage.state.withLock { $0.waiters.count } }
+}

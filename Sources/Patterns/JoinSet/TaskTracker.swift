@@ -168,6 +168,9 @@ public final class TaskTracker: Sendable {
     continuation?.resume()
   }
 
+  /// `wait()` calls parked now, for stress tests checking that no waiter is left behind.
+  package var waiterCountForTesting: Int { state.withLock { $0.waiters.count } }
+
   private func describe() -> String {
     state.withLock { "\($0.count) task(s) tracked, \($0.closed ? "closed" : "open")" }
   }

@@ -77,3 +77,9 @@ public enum WatchReceiveError: Error, Equatable, Sendable, CustomStringConvertib
 
   public var description: String { "channel closed" }
 }
+
+extension Watch.Receiver {
+  /// Continuations parked on this channel now (waiting `changed()`/`waitFor` and `closed()` calls),
+  /// for stress tests checking that no waiter is left behind.
+  package var waiterCountForTesting: Int { storage.withState { $0.waiterCount } }
+}

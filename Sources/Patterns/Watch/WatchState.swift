@@ -22,6 +22,8 @@ struct WatchState<Value: Sendable> {
   var receiverCount: Int { seen.count }
   var isClosed: Bool { senderCount == 0 }
   var waitingReceivers: Int { changeWaiters.count }
+  /// Every parked continuation: waiting `changed()` and `closed()` calls.
+  var waiterCount: Int { changeWaiters.count + closedWaiters.count }
 
   mutating func makeID() -> UInt64 {
     defer { nextID += 1 }
