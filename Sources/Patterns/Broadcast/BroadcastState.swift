@@ -46,6 +46,8 @@ struct BroadcastState<Element: Sendable> {
   /// Messages some receiver has still to read (Tokio's `Sender::len`).
   var heldCount: Int { slots.reduce(0) { $0 + ($1.remaining > 0 ? 1 : 0) } }
   var waitingReceivers: Int { receiveWaiters.count }
+  /// Every parked continuation: waiting receives and waiting `closed()` calls.
+  var waiterCount: Int { receiveWaiters.count + closedWaiters.count }
 
   mutating func makeID() -> UInt64 {
     defer { nextID += 1 }
