@@ -24,4 +24,48 @@ import Testing
     #expect(seeded != fifo)
     #expect(seeded.split(separator: "\n").sorted() == fifo.split(separator: "\n").sorted())
   }
+
+  /// An invariant that depends on the order of two jobs ready at the same instant: FIFO keeps it,
+  /// and exploring must find the smallest seed that breaks it. A check that cannot fail is a defect.
+  static let orderDependent = Scenario(
+    name: "order-dependent",
+    headline: { _ in "first and second start at the same instant" },
+    knobs: [],
+    participants: { _ in [] },
+    lesson: "",
+    invariants: { report in
+      let order = report.events.filter { $0.kind == .observe }.map(\.actor)
+      return order == ["first", "second"] ? [] : ["observed in the order \(order)"]
+    }
+  ) { context in
+    await withTaskGroup(of: Void.self) { group in
+      for name in ["first", "second"] {
+        group.addTask { context.record(name, .observe, "ran") }
+      }
+    }
+    return []
+  }
+
+  @Test func explore_findsTheSmallestSeedThatBreaksAnOrderDependentInvariant() throws {
+    let scenario = Self.orderDependent
+    #expect(
+      ScenarioRunner.violations(
+        of: scenario, in: ScenarioRunner.runScripted(scenario, pattern: "t", knobs: Knobs())
+      ).isEmpty)
+    let found = try #require(ScenarioRunner.explore(scenario, pattern: "t", knobs: Knobs(), seeds: 100))
+    #expect(found.seed > 0)
+    #expect(found.violations == ["observed in the order [\"second\", \"first\"]"])
+    for seed in 1..<found.seed {
+      let report = ScenarioRunner.runScripted(scenario, pattern: "t", knobs: Knobs(), seed: seed)
+      #expect(ScenarioRunner.violations(of: scenario, in: report).isEmpty)
+    }
+  }
+
+  @Test func explore_reportsSeedZero_whenTheKnobsThemselvesBreakTheStory() throws {
+    var knobs = BroadcastScenarios.catalog.defaults
+    knobs.grace = .milliseconds(100)
+    let found = try #require(
+      ScenarioRunner.explore(BroadcastScenarios.basic, pattern: "broadcast", knobs: knobs, seeds: 10))
+    #expect(found.seed == 0)
+  }
 }

@@ -87,7 +87,10 @@ enum PatternCommand {
         continue
       }
       failed = true
-      context.write("\(name): seed \(found.seed) breaks an invariant\n")
+      context.write(
+        found.seed == 0
+          ? "\(name): seed 0 (first-in first-out) already breaks an invariant: these knobs change the story\n"
+          : "\(name): seed \(found.seed) breaks an invariant\n")
       for violation in found.violations { context.write("  - \(violation)\n") }
       let knobArguments = found.report.knobs.map { " --\($0.name) \($0.value)" }.joined()
       context.write(

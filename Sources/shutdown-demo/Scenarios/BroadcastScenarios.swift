@@ -32,7 +32,10 @@ enum BroadcastScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "Every receiver gets its own copy of every message: one send reaches every worker that "
-      + "subscribed before it, and each acts on it at its next look."
+      + "subscribed before it, and each acts on it at its next look.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .nothingAborted, .nothingLost,
+      .measured("receivers the shutdown reached") { "\($0.summary.participants.count)" })
   ) { context in
     let knobs = context.knobs
     // The channel's first receiver is dropped at once: each worker subscribes its own.
@@ -90,7 +93,8 @@ enum BroadcastScenarios {
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "A broadcast channel never waits for a slow receiver: it overwrites the oldest message, "
       + "and the receiver learns how many it lost from .lagged(missed:). Size the capacity for the "
-      + "slowest reader, and treat .lagged as a loss to log, not as the end."
+      + "slowest reader, and treat .lagged as a loss to log, not as the end.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted, .somethingLost)
   ) { context in
     let knobs = context.knobs
     let (sender, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
@@ -220,7 +224,8 @@ enum BroadcastScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "A message only stops a task that reads it: a task deep in a long job hears nothing until "
-      + "the job ends. Bound the wait with a grace period, and cancel the task when it runs out."
+      + "the job ends. Bound the wait with a grace period, and cancel the task when it runs out.",
+    invariants: Invariant.all(.allButLastObserved, .lastParticipantAborted)
   ) { context in
     let knobs = context.knobs
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
@@ -261,7 +266,8 @@ enum BroadcastScenarios {
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "A broadcast receiver sees only messages sent after it subscribed: a task that subscribes "
       + "after the shutdown was sent never hears it. Subscribe before you spawn the task (or use "
-      + "watch, which keeps the current state)."
+      + "watch, which keeps the current state).",
+    invariants: Invariant.all(.allButLastObserved, .lastParticipantAborted)
   ) { context in
     let knobs = context.knobs
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
@@ -321,7 +327,8 @@ enum BroadcastScenarios {
     participants: { _ in ["naive", "careful"] },
     lesson: "`try?` turns .lagged into nil, and a `while let` loop then ends as if the channel had "
       + "closed: the task stops silently while the service runs on. Catch .lagged, log the loss, and "
-      + "keep reading; stop only on .closed or your shutdown message."
+      + "keep reading; stop only on .closed or your shutdown message.",
+    invariants: Invariant.all(.observedExactly { _ in ["careful"] }, .nothingAborted, .somethingLost)
   ) { context in
     let knobs = context.knobs
     let (sender, _) = Broadcast<Command>.channel(capacity: knobs.capacity)

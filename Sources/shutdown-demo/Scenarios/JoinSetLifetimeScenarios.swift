@@ -15,7 +15,12 @@ extension JoinSetScenarios {
     knobs: [.workers],
     participants: { _ in [] },
     lesson: "An unstructured task nobody awaits is fire-and-forget: when main returns, the process exits and "
-      + "takes it along. Put work you care about in a join set (or a task group, or a tracker) and wait for it."
+      + "takes it along. Put work you care about in a join set (or a task group, or a tracker) and wait for it.",
+    invariants: Invariant.all(
+      .nothingAborted,
+      .measured("saves finished") {
+        "\(Invariant.knob("workers", in: $0)) of \(Invariant.knob("workers", in: $0)) (joined)"
+      })
   ) { context in
     let knobs = context.knobs
     let set = JoinSet<String>()
@@ -68,7 +73,8 @@ extension JoinSetScenarios {
     participants: { knobs in (1...max(knobs.workers, 1)).map { "conn-\($0)" } + ["conn-late"] },
     lesson:
       "A TaskTracker only counts: close() then wait() returns once every tracked task, even one spawned "
-      + "after close(), has ended. It keeps no results and aborts nothing, not even in its deinit."
+      + "after close(), has ended. It keeps no results and aborts nothing, not even in its deinit.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted)
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
@@ -130,7 +136,8 @@ extension JoinSetScenarios {
     participants: { _ in ["group-worker", "group-stubborn", "set-worker", "set-stubborn"] },
     lesson: "A task group's scope cannot end before every child has, so one child that ignores cancellation "
       + "holds the whole shutdown. A join set can be given up on at the deadline (abortAll, then detachAll): "
-      + "the owner moves on, and the process exit ends the straggler."
+      + "the owner moves on, and the process exit ends the straggler.",
+    invariants: Invariant.all(.observedExactly { _ in ["group-worker", "set-worker"] }, .nothingAborted)
   ) { context in
     let knobs = context.knobs
     let sigterm = CancellationToken()

@@ -19,7 +19,8 @@ enum JoinSetScenarios {
     knobs: [.workers, .shutdownAt],
     participants: { knobs in TokenScenarios.workerNames(knobs.workers) },
     lesson: "A join set hands results back in completion order; carry an id in the result if you need to "
-      + "know whose it is. joinNext() returning nil means every task has been joined."
+      + "know whose it is. joinNext() returning nil means every task has been joined.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted, .joinedEveryParticipantOnce)
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
@@ -58,7 +59,9 @@ enum JoinSetScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in TokenScenarios.workerNames(knobs.workers) },
     lesson: "shutdown with a deadline is abortAll() at the deadline, then join until nil: the set tells "
-      + "you exactly which tasks finished and which were cut off."
+      + "you exactly which tasks finished and which were cut off.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .lastParticipantAborted, .measured("joined as JoinError.cancelled", "1"))
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
@@ -108,7 +111,11 @@ enum JoinSetScenarios {
     knobs: [],
     participants: { _ in [] },
     lesson: "joinNext() hands you each failure and lets the rest go on; joinAll() is all-or-nothing. After "
-      + "joinAll() throws, the aborted tasks are still in the set: await shutdown() to see them stop."
+      + "joinAll() throws, the aborted tasks are still in the set: await shutdown() to see them stop.",
+    invariants: Invariant.all(
+      .abortedExactly { _ in ["all-1", "all-3"] },
+      .measured("joinNext loop", "2 value(s), 1 error(s), nobody aborted"),
+      .measured("joinAll", "threw the first error, aborted 2 task(s)"))
   ) { context in
     context.record("main", .start, "round 1: spawns next-1, next-2, next-3; joins with joinNext()")
     let loopSet = JoinSet<String>()

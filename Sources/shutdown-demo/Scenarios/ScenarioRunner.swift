@@ -62,10 +62,13 @@ enum ScenarioRunner {
 
   /// Runs `scenario` under seeds 1…`seeds` (each a different, reproducible order of the jobs ready at
   /// the same instant) and returns the first seed whose run breaks an invariant, with that run.
+  /// Seed 0 (first-in first-out) is checked first: the invariants state the story's facts for sensible
+  /// knobs, and knobs can change the story itself (a grace shorter than a job aborts a worker in any
+  /// order), which is then reported as seed 0 rather than blamed on an ordering.
   static func explore(
     _ scenario: Scenario, pattern: String, knobs: Knobs, seeds: Int
   ) -> (seed: UInt64, report: ScenarioReport, violations: [String])? {
-    for seed in 1...UInt64(max(seeds, 1)) {
+    for seed in 0...UInt64(max(seeds, 1)) {
       let report = runScripted(scenario, pattern: pattern, knobs: knobs, seed: seed)
       let violations = violations(of: scenario, in: report)
       if !violations.isEmpty { return (seed, report, violations) }

@@ -20,7 +20,8 @@ enum TokenScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in workerNames(knobs.workers) },
     lesson: "Cancelling a token is a request: each task stops at its next check, so the grace "
-      + "period must cover the longest unit of work, or that task is cut off mid-unit."
+      + "period must cover the longest unit of work, or that task is cut off mid-unit.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted)
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()

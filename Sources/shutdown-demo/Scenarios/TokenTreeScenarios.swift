@@ -18,7 +18,9 @@ extension TokenScenarios {
     knobs: [.shutdownAt],
     participants: { _ in ["conn-1", "conn-2", "job-1", "job-2"] },
     lesson: "Cancel a subtree to stop one part of the service and leave the rest running; cancel the root "
-      + "to stop everything. A token never cancels its parent or its siblings."
+      + "to stop everything. A token never cancels its parent or its siblings.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .nothingAborted, .measured("late child born cancelled", "yes"))
   ) { context in
     let root = CancellationToken()
     let http = root.childToken()
@@ -72,7 +74,9 @@ extension TokenScenarios {
     knobs: [.shutdownAt, .grace],
     participants: { _ in ["fixed-worker", "buggy-worker"] },
     lesson: "A token only reaches tasks that hold a descendant of it. Derive every task's token from the "
-      + "root with childToken(); a fresh CancellationToken() is a new tree that no shutdown will cancel."
+      + "root with childToken(); a fresh CancellationToken() is a new tree that no shutdown will cancel.",
+    invariants: Invariant.all(
+      .observedExactly { _ in ["fixed-worker"] }, .abortedExactly { _ in ["buggy-worker"] })
   ) { context in
     let root = CancellationToken()
     context.record("main", .start, "creates the root token; starts fixed-worker and buggy-worker")
@@ -106,7 +110,8 @@ extension TokenScenarios {
     knobs: [.shutdownAt, .grace],
     participants: { _ in ["worker-1", "worker-2", "compactor"] },
     lesson: "A token cannot interrupt a step that does not check it. Bound the wait with a grace period, "
-      + "then escalate: Task.cancel() stops code that honours Swift cancellation (sleeps, I/O), mid-step."
+      + "then escalate: Task.cancel() stops code that honours Swift cancellation (sleeps, I/O), mid-step.",
+    invariants: Invariant.all(.allButLastObserved, .abortedExactly { _ in ["compactor"] })
   ) { context in
     let root = CancellationToken()
     context.record(
@@ -159,7 +164,8 @@ extension TokenScenarios {
     knobs: [.workers, .shutdownAt],
     participants: { knobs in workerNames(knobs.workers) },
     lesson: "Tie a subtree's token to its owner's lifetime with dropGuard(): however the owner exits, "
-      + "early return or thrown error, its workers are told to stop. disarm() it on the path where they should live on."
+      + "early return or thrown error, its workers are told to stop. disarm() it on the path where they should live on.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted, .measured("root cancelled", "no"))
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()

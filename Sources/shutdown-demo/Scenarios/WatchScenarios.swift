@@ -33,7 +33,10 @@ enum WatchScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "A watch channel holds the current state, not a queue of messages: whoever looks, whenever "
-      + "they look, reads the newest value."
+      + "they look, reads the newest value.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .nothingAborted,
+      .measured("receivers when the state changed") { "\($0.summary.participants.count)" })
   ) { context in
     let knobs = context.knobs
     let (state, _) = Watch<ServiceState>.channel(.running(config: 1))
@@ -115,7 +118,8 @@ enum WatchScenarios {
     knobs: [.consumerDelay],
     participants: { _ in ["fast", "slow", "1s-check"] },
     lesson: "A watch channel keeps only the newest value: a slow observer skips what it was too slow "
-      + "for, but it never falls behind and always sees the latest state, the shutdown included."
+      + "for, but it never falls behind and always sees the latest state, the shutdown included.",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted, .nothingLost, .somethingSkipped)
   ) { context in
     let knobs = context.knobs
     let (progress, _) = Watch<Progress>.channel(.update(0))
@@ -201,7 +205,8 @@ enum WatchScenarios {
     knobs: [.workers, .shutdownAt, .grace],
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "The new state waits for whoever looks, but a task deep in a long job does not look. Bound "
-      + "the wait with a grace period, and cancel the task when it runs out."
+      + "the wait with a grace period, and cancel the task when it runs out.",
+    invariants: Invariant.all(.allButLastObserved, .lastParticipantAborted)
   ) { context in
     let knobs = context.knobs
     let (state, _) = Watch<ServiceState>.channel(.running(config: 1))
@@ -237,7 +242,8 @@ enum WatchScenarios {
     participants: { knobs in ChannelWorkers.names(knobs.workers) },
     lesson: "A watch receiver starts with the current value: a task that subscribes after the shutdown "
       + "still reads \"stopping\" at once. (Note that it counts as seen: wait with waitFor, which looks "
-      + "at the current value first, not with changed().)"
+      + "at the current value first, not with changed().)",
+    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted)
   ) { context in
     let knobs = context.knobs
     let (state, _) = Watch<ServiceState>.channel(.running(config: 1))
@@ -300,7 +306,8 @@ enum WatchScenarios {
     participants: { _ in ["spinner", "fixed"] },
     lesson: "borrow() does not mark the value seen, so hasChanged() stays true and a loop that goes "
       + "round on it never waits: a busy loop that starves its thread. Read with borrowAndUpdate() "
-      + "when you act on the value (changed() marks it seen too)."
+      + "when you act on the value (changed() marks it seen too).",
+    invariants: Invariant.all(.observedExactly { _ in ["fixed"] }, .nothingAborted)
   ) { context in
     let knobs = context.knobs
     let (config, _) = Watch<ServiceState>.channel(.running(config: 1))
