@@ -4,7 +4,10 @@ import Patterns
 /// the same process, alternating, after a warm-up. Meant for a release build.
 enum BenchCommand {
   /// Every comparison, in table order. Workload ids are what `--only` takes.
-  static let comparisons: [Comparison] = [TokenWorkloads.create, TokenWorkloads.cancel]
+  static let comparisons: [Comparison] = [
+    NotificationWorkloads.w3, NotificationWorkloads.w4, TokenWorkloads.create, TokenWorkloads.cancel,
+    JoinSetWorkloads.w6,
+  ]
 
   /// `--only` values: each comparison's workload (W5 covers W5a and W5b), and S for the scenarios.
   static var workloadIDs: [String] {
