@@ -38,7 +38,8 @@ enum BroadcastScenarios {
     // The channel's first receiver is dropped at once: each worker subscribes its own.
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
     context.record(
-      "main", .start, "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
+      "main", .start,
+      "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
     var reached = 0
     await withTaskGroup(of: ChannelWorkers.Outcome.self) { group in
       for (index, name) in ChannelWorkers.names(knobs.workers).enumerated() {
@@ -225,7 +226,8 @@ enum BroadcastScenarios {
     let knobs = context.knobs
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
     context.record(
-      "main", .start, "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
+      "main", .start,
+      "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
     await withTaskGroup(of: ChannelWorkers.Outcome.self) { group in
       for (index, name) in ChannelWorkers.names(knobs.workers).enumerated() {
         let receiver = shutdown.subscribe()

@@ -25,7 +25,8 @@ enum TokenScenarios {
     let knobs = context.knobs
     let root = CancellationToken()
     context.record(
-      "main", .start, "creates the root token and starts \(workerCount(knobs.workers)), each with a child token")
+      "main", .start,
+      "creates the root token and starts \(workerCount(knobs.workers)), each with a child token")
 
     let workers = workerNames(knobs.workers).enumerated().map { index, name in
       WorkerSpec(name: name, unit: unitOfWork(forWorker: index), token: root.childToken())
