@@ -34,7 +34,7 @@ enum BenchCommand {
       """,
     options: [
       OptionSpec(
-        name: "quick", help: "Smaller workloads and fewer rounds (about a tenth of the time).", kind: .flag),
+        name: "quick", help: "Workloads a tenth of the size (about a tenth of the time).", kind: .flag),
       OptionSpec(
         name: "only", valueName: "workloads", help: "Run only these workloads.", kind: .list(workloadIDs)),
       OptionSpec(
@@ -50,9 +50,15 @@ enum BenchCommand {
     #endif
     let quick = parsed.flag("quick")
     let only = parsed.wasGiven("only") ? Set(parsed.list("only")) : Set(workloadIDs)
-    let rounds = quick ? 3 : 5
+    let rounds = 3
     let scale = quick ? 10 : 1
     let json = parsed.choice("format") == "json"
+    if !json {
+      context.write(
+        "shutdown-demo bench\(quick ? " --quick" : ""): \(rounds) rounds after a warm-up, ours and the "
+          + "counterpart alternating.\nFigures: ns per operation, median (min–max) over the rounds; ratio = "
+          + "median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
+    }
     var results: [BenchResult] = []
     for comparison in comparisons where only.contains(workloadID(comparison.id)) {
       for executor in BenchExecutor.allCases {
