@@ -6,7 +6,7 @@ enum ShutdownDemo {
   static let version = "0.1.0"
 
   /// Every pattern's scenarios, in help order.
-  static let catalogs = [TokenScenarios.catalog]
+  static let catalogs = [TokenScenarios.catalog, MPSCScenarios.catalog]
 
   static let tool = CommandLineTool(
     name: "shutdown-demo",
@@ -25,7 +25,15 @@ enum ShutdownDemo {
           A root CancellationToken is cancelled when SIGTERM arrives; every worker holds a child \
           token and checks it between units of work. The Swift counterpart of tokio-util's \
           CancellationToken. Scenarios: \(TokenScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
-          """)
+          """),
+      PatternCommand.make(
+        MPSCScenarios.catalog,
+        abstract: "Many senders, one receiver: back-pressure, and \"every sender dropped\" as \"all done\".",
+        discussion: """
+          A bounded channel makes fast producers wait for a slow consumer; when every sender is gone, \
+          receive() returns nil, which tells main that all work is done. The Swift counterpart of \
+          tokio::sync::mpsc. Scenarios: \(MPSCScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
+          """),
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).
