@@ -5,6 +5,7 @@ enum SnapshotSuites {
   static let all: [(directory: String, cases: [SnapshotCase])] = [
     CLISnapshotTests.registration,
     TokenSnapshotTests.registration,
+    MPSCSnapshotTests.registration,
   ]
 }
 

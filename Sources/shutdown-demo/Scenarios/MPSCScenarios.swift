@@ -18,7 +18,8 @@ enum MPSCScenarios {
   static let basic = Scenario(
     name: "basic",
     headline: { knobs in
-      "\(knobs.workers) workers each hold a clone of the sender and report their results through it. "
+      "Each of \(counted(knobs.workers, "worker")) holds a clone of the sender and reports its results through "
+        + "it. "
         + "Main drops its own sender and receives until receive() returns nil: that nil means every "
         + "worker has finished, and nobody counted anything."
     },
@@ -44,8 +45,8 @@ enum MPSCScenarios {
   static let forgotDrop = Scenario(
     name: "forgot-drop",
     headline: { knobs in
-      "The basic story with one line missing: main never drops its own sender. \(knobs.workers) "
-        + "workers finish, but one sender is still alive, so receive() never returns nil and main "
+      "The basic story with one line missing: main never drops its own sender. The "
+        + "\(counted(knobs.workers, "worker")) finish, but one sender is still alive, so receive() never returns nil and main "
         + "would wait forever; the simulation reports the deadlock and who holds the sender."
     },
     knobs: [.workers],
@@ -78,7 +79,7 @@ enum MPSCScenarios {
       let (done, results) = MPSC<String>.channel(capacity: knobs.capacity)
       context.record(
         "main", .start,
-        "creates the channel and starts \(knobs.workers) workers, each with a clone of the sender")
+        "creates the channel and starts \(counted(knobs.workers, "worker")), each with a clone of the sender")
       for (index, name) in workerNames(knobs.workers).enumerated() {
         let unit = unitOfWork(forWorker: index)
         group.addTask(name: name) { [done = done.clone()] in
@@ -251,6 +252,9 @@ enum MPSCScenarios {
     let paces = [300, 450, 700, 550, 850, 400, 650, 950]
     return .milliseconds(paces[index % paces.count] + 10 * (index / paces.count))
   }
+
+  /// "1 worker", "3 workers".
+  static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
   /// "no sender", "1 sender", "2 senders".
   static func senders(_ count: Int) -> String {

@@ -11,7 +11,7 @@ extension MPSCScenarios {
   static let drain = Scenario(
     name: "drain",
     headline: { knobs in
-      "\(knobs.workers) producers feed a work queue of capacity \(knobs.capacity); the consumer needs "
+      "\(counted(knobs.workers, "producer")) feed a work queue of capacity \(knobs.capacity); the consumer needs "
         + "\(formatDuration(knobs.consumerDelay)) per job. SIGTERM arrives at "
         + "\(formatDuration(knobs.shutdownAt)): main stops the producers, and the consumer works "
         + "through what was already accepted, within a grace period of \(formatDuration(knobs.grace))."
@@ -31,7 +31,7 @@ extension MPSCScenarios {
   static let closeThenDrain = Scenario(
     name: "close-then-drain",
     headline: { knobs in
-      "\(knobs.workers) producers feed a work queue of capacity \(knobs.capacity). At SIGTERM "
+      "\(counted(knobs.workers, "producer")) feed a work queue of capacity \(knobs.capacity). At SIGTERM "
         + "(\(formatDuration(knobs.shutdownAt))) the consumer calls close(): every send fails at once "
         + "with .closed, but the jobs already queued are still received, one every "
         + "\(formatDuration(knobs.consumerDelay)), before receive() returns nil."
@@ -91,7 +91,8 @@ extension MPSCScenarios {
     let log = JobLog()
     context.record(
       "main", .start,
-      "work queue of capacity \(knobs.capacity); starts \(knobs.workers) producers and the consumer")
+      "work queue of capacity \(knobs.capacity); starts \(counted(knobs.workers, "producer")) and the consumer"
+    )
 
     var producers: [Task<Void, Never>] = []
     for (index, name) in producerNames(knobs.workers).enumerated() {
