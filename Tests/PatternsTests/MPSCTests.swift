@@ -507,6 +507,30 @@ struct MPSCTests {
     #expect(weak.upgrade() == nil)
   }
 
+  @Test func manyProducersOnTheDefaultExecutor_deliverEveryValueExactlyOnce_inEachProducersOrder() async {
+    let producers = 4
+    let perProducer = 20_000
+    await withTaskGroup(of: Void.self) { group in
+      // Made inside the closure, so `consume` below ends main's sender (a captured one would live on).
+      let (sender, receiver) = MPSC<Int>.channel(capacity: 8)
+      for producer in 0..<producers {
+        group.addTask { [sender = sender.clone()] in
+          for index in 0..<perProducer { try? await sender.send(producer * perProducer + index) }
+        }
+      }
+      _ = consume sender
+      var next = Array(repeating: 0, count: producers)
+      var received = 0
+      while let value = await receiver.receive() {
+        let producer = value / perProducer
+        #expect(value % perProducer == next[producer])
+        next[producer] += 1
+        received += 1
+      }
+      #expect(received == producers * perProducer)
+    }
+  }
+
   @Test func zeroCapacity_isAProgrammingError() async {
     await #expect(processExitsWith: .failure) {
       _ = MPSC<Int>.channel(capacity: 0)

@@ -11,18 +11,20 @@
 ///   finished, without counting anything.
 ///
 /// ```swift
-/// let (done, allDone) = MPSC<Never>.channel(capacity: 1)
-/// for job in jobs {
-///   let done = done.clone()
-///   group.addTask { await job.run(); _ = done }   // the clone dies with the task
+/// await withTaskGroup(of: Void.self) { group in
+///   let (done, allDone) = MPSC<Never>.channel(capacity: 1)
+///   for job in jobs {
+///     group.addTask { [done = done.clone()] in await job.run(); _ = done }  // dies with the task
+///   }
+///   _ = consume done                     // drop main's own sender, or the next line never returns
+///   await allDone.receive()              // nil: every task has finished
 /// }
-/// _ = consume done                       // drop main's own sender, or the next line never returns
-/// await allDone.receive()                // nil: every task has finished
 /// ```
 ///
 /// In Swift the "drop" is the end of the last reference to a sender object: ARC deinitializes it.
-/// `_ = consume sender` ends a local's life explicitly; a sender captured by a closure or stored in
-/// a property lives as long as that closure or object.
+/// `_ = consume sender` ends a local's life explicitly, in the scope that declared it (consuming a
+/// variable captured from an outer scope leaves the outer one alive); a sender captured by a closure
+/// or stored in a property lives as long as that closure or object.
 ///
 /// Sharp edges, as in Tokio:
 /// - **Forgetting to drop a sender means `receive()` never returns `nil`.** The classic shutdown hang:
