@@ -5,8 +5,9 @@ import Patterns
 enum BenchCommand {
   /// Every comparison, in table order. Workload ids are what `--only` takes.
   static let comparisons: [Comparison] = [
+    MPSCWorkloads.w1Bounded, MPSCWorkloads.w1Unbounded, MPSCWorkloads.w2Bounded, MPSCWorkloads.w2Unbounded,
     NotificationWorkloads.w3, NotificationWorkloads.w4, TokenWorkloads.create, TokenWorkloads.cancel,
-    JoinSetWorkloads.w6,
+    JoinSetWorkloads.w6, MPSCWorkloads.w7,
   ]
 
   /// `--only` values: each comparison's workload (W5 covers W5a and W5b), and S for the scenarios.
