@@ -8,6 +8,7 @@ enum ShutdownDemo {
   /// Every pattern's scenarios, in help order.
   static let catalogs = [
     BroadcastScenarios.catalog, WatchScenarios.catalog, TokenScenarios.catalog, JoinSetScenarios.catalog,
+    MPSCScenarios.catalog,
   ]
 
   static let tool = CommandLineTool(
@@ -54,6 +55,14 @@ enum ShutdownDemo {
           at SIGTERM main waits for them, and aborts whoever is left when the grace period ends. The \
           task-group scenario shows the same with Swift's withThrowingTaskGroup. Scenarios: \
           \(JoinSetScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
+          """),
+      PatternCommand.make(
+        MPSCScenarios.catalog,
+        abstract: "Many senders, one receiver: back-pressure, and \"every sender dropped\" as \"all done\".",
+        discussion: """
+          A bounded channel makes fast producers wait for a slow consumer; when every sender is gone, \
+          receive() returns nil, which tells main that all work is done. The Swift counterpart of \
+          tokio::sync::mpsc. Scenarios: \(MPSCScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
           """),
       BenchCommand.command,
     ])

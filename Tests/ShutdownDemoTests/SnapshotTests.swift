@@ -8,6 +8,7 @@ enum SnapshotSuites {
     WatchSnapshotTests.registration,
     TokenSnapshotTests.registration,
     JoinSetSnapshotTests.registration,
+    MPSCSnapshotTests.registration,
   ]
 }
 

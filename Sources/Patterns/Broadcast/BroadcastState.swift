@@ -33,6 +33,8 @@ struct BroadcastState<Element: Sendable> {
   /// Waiting `closed()` calls, oldest first.
   private var closedWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
   private var nextID: UInt64 = 0
+  /// Slots with `remaining > 0`, kept as slots change so `Sender.count` costs O(1), not O(capacity).
+  private(set) var heldCount = 0
 
   init(capacity: Int) {
     self.capacity = capacity
@@ -43,8 +45,6 @@ struct BroadcastState<Element: Sendable> {
   var isClosed: Bool { senderCount == 0 }
   /// The oldest position still in the ring.
   var oldestHeld: UInt64 { tail > UInt64(capacity) ? tail - UInt64(capacity) : 0 }
-  /// Messages some receiver has still to read (Tokio's `Sender::len`).
-  var heldCount: Int { slots.reduce(0) { $0 + ($1.remaining > 0 ? 1 : 0) } }
   var waitingReceivers: Int { receiveWaiters.count }
   /// Every parked continuation: waiting receives and waiting `closed()` calls.
   var waiterCount: Int { receiveWaiters.count + closedWaiters.count }
@@ -75,7 +75,9 @@ struct BroadcastState<Element: Sendable> {
     guard receiverCount > 0 else { return nil }
     // Overwriting a slot with `remaining > 0` is what makes a slow receiver lag: it finds out on its
     // next receive, by comparing its cursor with `oldestHeld`.
-    slots[Int(tail % UInt64(capacity))] = Slot(value: value, remaining: receiverCount)
+    let index = Int(tail % UInt64(capacity))
+    if slots[index].remaining == 0 { heldCount += 1 }  // else an unread message is overwritten: still one
+    slots[index] = Slot(value: value, remaining: receiverCount)
     tail += 1
     return (receiverCount, serveWaiters())
   }
@@ -170,6 +172,9 @@ struct BroadcastState<Element: Sendable> {
   private mutating func release(_ position: UInt64) {
     let index = Int(position % UInt64(capacity))
     slots[index].remaining -= 1
-    if slots[index].remaining == 0 { slots[index].value = nil }
+    if slots[index].remaining == 0 {
+      slots[index].value = nil
+      heldCount -= 1
+    }
   }
 }

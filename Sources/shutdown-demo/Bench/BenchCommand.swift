@@ -4,7 +4,11 @@ import Patterns
 /// the same process, alternating, after a warm-up. Meant for a release build.
 enum BenchCommand {
   /// Every comparison, in table order. Workload ids are what `--only` takes.
-  static let comparisons: [Comparison] = [TokenWorkloads.create, TokenWorkloads.cancel]
+  static let comparisons: [Comparison] = [
+    MPSCWorkloads.w1Bounded, MPSCWorkloads.w1Unbounded, MPSCWorkloads.w2Bounded, MPSCWorkloads.w2Unbounded,
+    NotificationWorkloads.w3, NotificationWorkloads.w4, TokenWorkloads.create, TokenWorkloads.cancel,
+    JoinSetWorkloads.w6, MPSCWorkloads.w7,
+  ]
 
   /// `--only` values: each comparison's workload (W5 covers W5a and W5b), and S for the scenarios.
   static var workloadIDs: [String] {
@@ -31,7 +35,7 @@ enum BenchCommand {
       """,
     options: [
       OptionSpec(
-        name: "quick", help: "Smaller workloads and fewer rounds (about a tenth of the time).", kind: .flag),
+        name: "quick", help: "Workloads a tenth of the size (about a tenth of the time).", kind: .flag),
       OptionSpec(
         name: "only", valueName: "workloads", help: "Run only these workloads.", kind: .list(workloadIDs)),
       OptionSpec(
@@ -47,9 +51,15 @@ enum BenchCommand {
     #endif
     let quick = parsed.flag("quick")
     let only = parsed.wasGiven("only") ? Set(parsed.list("only")) : Set(workloadIDs)
-    let rounds = quick ? 3 : 5
+    let rounds = 3
     let scale = quick ? 10 : 1
     let json = parsed.choice("format") == "json"
+    if !json {
+      context.write(
+        "shutdown-demo bench\(quick ? " --quick" : ""): \(rounds) rounds after a warm-up, ours and the "
+          + "counterpart alternating.\nFigures: ns per operation, median (min–max) over the rounds; ratio = "
+          + "median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
+    }
     var results: [BenchResult] = []
     for comparison in comparisons where only.contains(workloadID(comparison.id)) {
       for executor in BenchExecutor.allCases {

@@ -99,13 +99,13 @@ enum Stats {
   }
 }
 
-/// Runs a comparison: one warm-up of each side, then `rounds` rounds alternating ours and theirs
-/// (the order flips each round, so neither side always runs on a warmer cache).
+/// Runs a comparison: a warm-up of each side at a tenth of the size, then `rounds` rounds alternating
+/// ours and theirs (the order flips each round, so neither side always runs on a warmer cache).
 func measure(_ comparison: Comparison, on executor: BenchExecutor, rounds: Int, scale: Int) -> BenchResult {
   let ours = comparison.ours
   let theirs = comparison.theirs
-  _ = executor.run { await ours(scale) }
-  if let theirs { _ = executor.run { await theirs(scale) } }
+  _ = executor.run { await ours(scale * 10) }
+  if let theirs { _ = executor.run { await theirs(scale * 10) } }
   var oursValues: [Double] = []
   var theirsValues: [Double] = []
   var ratios: [Double] = []

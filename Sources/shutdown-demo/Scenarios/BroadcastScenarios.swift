@@ -26,7 +26,7 @@ enum BroadcastScenarios {
     name: "basic",
     headline: { knobs in
       "SIGTERM arrives at \(formatDuration(knobs.shutdownAt)); main sends one shutdown message on a "
-        + "broadcast channel, and each of \(knobs.workers) workers, holding its own receiver, finds it "
+        + "broadcast channel, and \(eachOf(workers: knobs.workers)), holding its own receiver, finds it "
         + "after the job in hand, cleans up and exits. Main waits at most \(formatDuration(knobs.grace))."
     },
     knobs: [.workers, .shutdownAt, .grace],
@@ -41,7 +41,8 @@ enum BroadcastScenarios {
     // The channel's first receiver is dropped at once: each worker subscribes its own.
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
     context.record(
-      "main", .start, "creates a broadcast channel; starts \(knobs.workers) workers, each with subscribe()")
+      "main", .start,
+      "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
     var reached = 0
     await withTaskGroup(of: ChannelWorkers.Outcome.self) { group in
       for (index, name) in ChannelWorkers.names(knobs.workers).enumerated() {
@@ -230,7 +231,8 @@ enum BroadcastScenarios {
     let knobs = context.knobs
     let (shutdown, _) = Broadcast<Command>.channel(capacity: knobs.capacity)
     context.record(
-      "main", .start, "creates a broadcast channel; starts \(knobs.workers) workers, each with subscribe()")
+      "main", .start,
+      "creates a broadcast channel; starts \(workerCount(knobs.workers)), each with subscribe()")
     await withTaskGroup(of: ChannelWorkers.Outcome.self) { group in
       for (index, name) in ChannelWorkers.names(knobs.workers).enumerated() {
         let receiver = shutdown.subscribe()

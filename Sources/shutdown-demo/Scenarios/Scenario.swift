@@ -76,3 +76,11 @@ struct PatternCatalog: Sendable {
 
   func scenario(named name: String) -> Scenario? { scenarios.first { $0.name == name } }
 }
+
+/// "each of 3 workers", or "the one worker": headlines read right for every `--workers`.
+func eachOf(workers count: Int) -> String {
+  count == 1 ? "the one worker" : "each of \(count) workers"
+}
+
+/// "1 worker", "3 workers".
+func workerCount(_ count: Int) -> String { count == 1 ? "1 worker" : "\(count) workers" }

@@ -13,8 +13,8 @@ enum TokenScenarios {
   static let basic = Scenario(
     name: "basic",
     headline: { knobs in
-      "SIGTERM arrives at \(formatDuration(knobs.shutdownAt)); main cancels the root token, and each of "
-        + "\(knobs.workers) workers holding a child token finishes the unit in hand, cleans up and exits. "
+      "SIGTERM arrives at \(formatDuration(knobs.shutdownAt)); main cancels the root token, and "
+        + "\(eachOf(workers: knobs.workers)) holding a child token finishes the unit in hand, cleans up and exits. "
         + "Main waits at most \(formatDuration(knobs.grace))."
     },
     knobs: [.workers, .shutdownAt, .grace],
@@ -26,7 +26,8 @@ enum TokenScenarios {
     let knobs = context.knobs
     let root = CancellationToken()
     context.record(
-      "main", .start, "creates the root token and starts \(knobs.workers) workers, each with a child token")
+      "main", .start,
+      "creates the root token and starts \(workerCount(knobs.workers)), each with a child token")
 
     let workers = workerNames(knobs.workers).enumerated().map { index, name in
       WorkerSpec(name: name, unit: unitOfWork(forWorker: index), token: root.childToken())

@@ -27,7 +27,7 @@ enum WatchScenarios {
     name: "basic",
     headline: { knobs in
       "SIGTERM arrives at \(formatDuration(knobs.shutdownAt)); main stores \"stopping\" in a watch channel, "
-        + "and each of \(knobs.workers) workers reads the state after the job in hand, cleans up and exits. "
+        + "and \(eachOf(workers: knobs.workers)) reads the state after the job in hand, cleans up and exits. "
         + "Main waits at most \(formatDuration(knobs.grace))."
     },
     knobs: [.workers, .shutdownAt, .grace],
