@@ -18,13 +18,12 @@ import Testing
       self.mentions = mentions
     }
 
-    /// The subcommand whose usage line is expected, or `nil` for the root usage.
+    /// The subcommand whose usage line is expected (by its name, for an alias too), or `nil` for the
+    /// root usage.
     var command: String? {
-      guard let first = arguments.first, Self.commands.contains(first) else { return nil }
-      return first == "task-group" ? "joinset" : first
+      guard let first = arguments.first else { return nil }
+      return ShutdownDemo.tool.command(named: first)?.name
     }
-
-    static let commands = ["broadcast", "watch", "token", "joinset", "task-group", "bench"]
 
     var testDescription: String { arguments.map { $0.isEmpty ? "''" : $0 }.joined(separator: " ") }
   }
@@ -103,11 +102,11 @@ import Testing
     Row(["token", "--consumer-delay", "1s"], "Unknown option '--consumer-delay'"),
     Row(["task-group", "--capacity", "3"], "Unknown option '--capacity'"),
     // bench.
-    Row(["bench", "--only", "W9"], "'--only <workloads>'", "unknown element 'W9'", "list from: W5, S"),
-    Row(["bench", "--only", ""], "'--only <workloads>'", "empty element", "list from: W5, S"),
-    Row(["bench", "--only", "W5,W5"], "'--only <workloads>'", "listed twice", "list from: W5, S"),
-    Row(["bench", "--only", "W5,"], "'--only <workloads>'", "empty element", "list from: W5, S"),
-    Row(["bench", "--only"], "Missing value for '--only <workloads>'", "list from: W5, S"),
+    Row(["bench", "--only", "W9"], "'--only <workloads>'", "unknown element 'W9'", "comma-separated list from: "),
+    Row(["bench", "--only", ""], "'--only <workloads>'", "empty element", "comma-separated list from: "),
+    Row(["bench", "--only", "W5,W5"], "'--only <workloads>'", "listed twice", "comma-separated list from: "),
+    Row(["bench", "--only", "W5,"], "'--only <workloads>'", "empty element", "comma-separated list from: "),
+    Row(["bench", "--only"], "Missing value for '--only <workloads>'", "comma-separated list from: "),
     Row(["bench", "--format", "csv"], "'--format <format>'", "expected one of: text, json"),
     Row(["bench", "--quick=1"], "Option '--quick' does not take a value"),
     Row(["bench", "--quick", "--quick"], "Option '--quick' given more than once"),
