@@ -26,7 +26,10 @@ enum MPSCScenarios {
     knobs: [.workers],
     participants: { _ in [] },
     lesson: "Give every task a sender and drop your own: when the last sender is gone, receive() "
-      + "returns nil, so \"all done\" needs no counter, and cannot miss a task."
+      + "returns nil, so \"all done\" needs no counter, and cannot miss a task.",
+    invariants: Invariant.all(
+      .nothingAborted, .nothingLost,
+      .measured("results received") { "\(2 * (Int(Invariant.knob("workers", in: $0)) ?? 0))" })
   ) { context in
     let result = await runCompletionStory(context, mainDropsItsSender: true)
     return [
@@ -54,7 +57,10 @@ enum MPSCScenarios {
     lesson: "A receive() that never returns nil means a sender is still alive somewhere, often your "
       + "own: drop it before you wait (`_ = consume done`), and a sender stored in a property or "
       + "captured by a closure lives as long as they do.",
-    expectsDeadlock: true
+    expectsDeadlock: true,
+    invariants: Invariant.all(
+      .nothingLost, .measured("results received") { "\(2 * (Int(Invariant.knob("workers", in: $0)) ?? 0))" },
+      .measured("senders alive when main gave up", "1 (main's own)"))
   ) { context in
     let result = await runCompletionStory(context, mainDropsItsSender: false)
     return [
@@ -148,7 +154,8 @@ enum MPSCScenarios {
     participants: { _ in [] },
     lesson: "A bounded channel makes a fast producer wait for a slow consumer, so the queue (and the "
       + "memory it holds) never exceeds its capacity; an unbounded one grows for as long as the "
-      + "producer outpaces the consumer."
+      + "producer outpaces the consumer.",
+    invariants: Invariant.all(.nothingLost, .peakQueuedWithinCapacity)
   ) { context in
     context.record("main", .start, "a bounded channel of capacity \(context.knobs.capacity)")
     let bounded = await runProducerAndConsumer(context, capacity: context.knobs.capacity)

@@ -19,7 +19,10 @@ extension MPSCScenarios {
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
     lesson: "Stop the producers, then drain: every job the queue accepted is either processed or "
-      + "reported, and a send cancelled while waiting for room was never accepted at all."
+      + "reported, and a send cancelled while waiting for room was never accepted at all.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .nothingAborted, .nothingLost, .everyAcceptedJobAccountedFor,
+      .measured("unprocessed", "none"))
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay, closeAtSignal: false)
   }
@@ -39,7 +42,10 @@ extension MPSCScenarios {
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
     lesson: "close() is not the end: it refuses new work at once, and the producers hear it from their "
-      + "next send, but the queue still holds accepted jobs; keep receiving until nil."
+      + "next send, but the queue still holds accepted jobs; keep receiving until nil.",
+    invariants: Invariant.all(
+      .everyParticipantObserved, .nothingAborted, .nothingLost, .everyAcceptedJobAccountedFor,
+      .measured("unprocessed", "none"))
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay, closeAtSignal: true)
   }
@@ -59,7 +65,8 @@ extension MPSCScenarios {
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
     lesson: "A grace period bounds the wait, not the work: what the consumer could not finish must be "
-      + "handed back or written down (here: reported by id), or it is lost without a trace."
+      + "handed back or written down (here: reported by id), or it is lost without a trace.",
+    invariants: Invariant.all(.allButLastObserved, .lastParticipantAborted, .everyAcceptedJobAccountedFor)
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay * slowFactor, closeAtSignal: false)
   }

@@ -82,3 +82,22 @@ extension Invariant {
       : "joined \(joined) instead of each of \(report.summary.participants.joined(separator: ", ")) once"
   }
 }
+
+extension Invariant {
+  /// "jobs accepted: N = P processed + U reported unprocessed": nothing accepted goes missing.
+  static let everyAcceptedJobAccountedFor = Invariant { report in
+    let text = report.extraSummary.first { $0.label == "jobs accepted" }?.value ?? ""
+    let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    guard numbers.count == 3 else { return "jobs accepted: cannot read \(text)" }
+    return numbers[0] == numbers[1] + numbers[2]
+      ? nil : "jobs accepted: \(text): \(numbers[0] - numbers[1] - numbers[2]) job(s) unaccounted for"
+  }
+
+  /// "bounded: peak queued: N (capacity C)": a bounded channel never holds more than its capacity.
+  static let peakQueuedWithinCapacity = Invariant { report in
+    let text = report.extraSummary.first { $0.label == "bounded: peak queued" }?.value ?? ""
+    let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    guard numbers.count == 2 else { return "bounded: peak queued: cannot read \(text)" }
+    return numbers[0] <= numbers[1] ? nil : "bounded: peak queued \(numbers[0]) above capacity \(numbers[1])"
+  }
+}
