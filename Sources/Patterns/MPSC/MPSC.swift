@@ -145,3 +145,11 @@ public enum MPSC<Element: Sendable> {
 extension MPSC.SendError: Equatable where Element: Equatable {}
 extension MPSC.TrySendError: Equatable where Element: Equatable {}
 extension MPSC.SendTimeoutError: Equatable where Element: Equatable {}
+
+extension MPSC.Receiver {
+  /// Continuations parked on this channel now (waiting sends, the waiting receive, `closed()` calls),
+  /// for stress tests checking that no waiter is left behind.
+  package var waiterCountForTesting: Int {
+    storage.read { $0.sendWaiters.count + $0.closedWaiters.count + ($0.receiveWaiter == nil ? 0 : 1) }
+  }
+}
