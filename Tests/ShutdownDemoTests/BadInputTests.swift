@@ -102,7 +102,9 @@ import Testing
     Row(["token", "--consumer-delay", "1s"], "Unknown option '--consumer-delay'"),
     Row(["task-group", "--capacity", "3"], "Unknown option '--capacity'"),
     // bench.
-    Row(["bench", "--only", "W9"], "'--only <workloads>'", "unknown element 'W9'", "comma-separated list from: "),
+    Row(
+      ["bench", "--only", "W9"], "'--only <workloads>'", "unknown element 'W9'", "comma-separated list from: "
+    ),
     Row(["bench", "--only", ""], "'--only <workloads>'", "empty element", "comma-separated list from: "),
     Row(["bench", "--only", "W5,W5"], "'--only <workloads>'", "listed twice", "comma-separated list from: "),
     Row(["bench", "--only", "W5,"], "'--only <workloads>'", "empty element", "comma-separated list from: "),

@@ -1,5 +1,5 @@
 /// Every state and transition of one broadcast channel. Not thread-safe by itself: `BroadcastStorage`
-/// keeps it under a `Mutex` and resumes the continuations a transition hands back after unlocking.
+/// keeps it under a `Lock` and resumes the continuations a transition hands back after unlocking.
 ///
 /// Positions: every message sent gets the next position (`tail`, then `tail + 1`, …). The ring slot of
 /// position `p` is `slots[p % capacity]`, so the channel holds positions `oldestHeld..<tail`. Each

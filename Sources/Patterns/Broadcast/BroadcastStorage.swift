@@ -3,9 +3,9 @@ import Synchronization
 /// Owns the lock of one broadcast channel. Every method decides under the lock (a `BroadcastState`
 /// transition) and resumes continuations only after releasing it.
 final class BroadcastStorage<Element: Sendable>: Sendable {
-  private let state: Mutex<BroadcastState<Element>>
+  private let state: Lock<BroadcastState<Element>>
 
-  init(capacity: Int) { state = Mutex(BroadcastState(capacity: capacity)) }
+  init(capacity: Int) { state = Lock(BroadcastState(capacity: capacity)) }
 
   func makeID() -> UInt64 { state.withLock { $0.makeID() } }
   func addReceiver() -> UInt64 { state.withLock { $0.addReceiver() } }

@@ -3,7 +3,7 @@ import Synchronization
 /// What every node of one token tree shares: the lock that guards the tree's links and waiters, and
 /// the counter that orders waiters across the tree.
 final class TokenTree: Sendable {
-  let lock = Mutex<UInt64>(0)  // the value is the next waiter id
+  let lock = Lock<UInt64>(0)  // the value is the next waiter id
 
   func makeWaiterID() -> UInt64 {
     lock.withLock { next in

@@ -183,7 +183,7 @@ struct JoinSetFIFO<Element> {
 
 /// The storage a ``JoinSet`` shares with its tasks and abort handles: the lock and the state.
 final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
-  let state = Mutex(JoinSetState<Success>())
+  let state = Lock(JoinSetState<Success>())
 
   /// Called by each task as its last step.
   func complete(index: Int, generation: UInt32, _ outcome: Result<Success, JoinError>) {

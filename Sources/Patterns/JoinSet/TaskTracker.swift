@@ -50,7 +50,7 @@ public final class TaskTracker: Sendable {
     }
   }
 
-  private let state = Mutex(State())
+  private let state = Lock(State())
 
   /// An open, empty tracker.
   public init() {}

@@ -82,7 +82,7 @@ extension MPSC {
     }
   }
 
-  /// Every state of one channel, and every transition. Lives inside the storage's `Mutex`; each
+  /// Every state of one channel, and every transition. Lives inside the storage's `Lock`; each
   /// method is one transition and runs under the lock. None resumes a continuation: they return
   /// what to resume, and the storage does it after unlocking (a resumed task may run at once, on
   /// this thread, and must not find the lock held).

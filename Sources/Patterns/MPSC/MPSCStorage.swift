@@ -9,12 +9,12 @@ extension MPSC {
   /// touch a task-local. Only a wait that really suspends announces itself through `WaitReporting`.
   @usableFromInline
   final class Storage: Sendable {
-    @usableFromInline let state: Mutex<State>
+    @usableFromInline let state: Lock<State>
     @usableFromInline let waiterIDs = Atomic<UInt64>(0)
 
     @usableFromInline
     init(maxCapacity: Int, isBounded: Bool, firstHolder: String) {
-      state = Mutex(State(maxCapacity: maxCapacity, isBounded: isBounded, firstHolder: firstHolder))
+      state = Lock(State(maxCapacity: maxCapacity, isBounded: isBounded, firstHolder: firstHolder))
     }
 
     @inlinable

@@ -177,7 +177,7 @@ public struct DeadlockReport: Sendable, CustomStringConvertible {
 
 /// The root task's result, handed from the task to the run loop.
 private final class OutcomeBox<Success: Sendable>: Sendable {
-  private let value = Mutex<Result<Success, any Error>?>(nil)
+  private let value = Lock<Result<Success, any Error>?>(nil)
   func set(_ result: Result<Success, any Error>) { value.withLock { $0 = result } }
   func get() -> Result<Success, any Error>? { value.withLock { $0 } }
 }

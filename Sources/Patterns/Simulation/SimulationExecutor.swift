@@ -25,12 +25,12 @@ public final class SimulationExecutor: TaskExecutor, Sendable {
     var random: SplitMix64?
   }
 
-  private let state: Mutex<State>
+  private let state: Lock<State>
 
   /// - Parameter seed: 0 runs ready jobs first-in first-out; any other value permutes the jobs that
   ///   are ready at the same moment, the same way on every run.
   public init(seed: UInt64 = 0) {
-    state = Mutex(State(random: seed == 0 ? nil : SplitMix64(seed: seed)))
+    state = Lock(State(random: seed == 0 ? nil : SplitMix64(seed: seed)))
   }
 
   public func enqueue(_ job: consuming ExecutorJob) {

@@ -77,7 +77,7 @@ final class TimerQueue: Sendable {
     var heap = MinHeap<Entry>()  // may hold ids of cancelled sleepers; they are skipped when popped
   }
 
-  private let state = Mutex(State())
+  private let state = Lock(State())
 
   var now: VirtualClock.Instant { state.withLock { $0.now } }
 

@@ -7,7 +7,7 @@ final class WaitRegistry: WaitObserver {
     var waits: [UInt64: WaitRecord] = [:]
   }
 
-  private let state = Mutex(State())
+  private let state = Lock(State())
 
   func waitBegan(_ wait: WaitRecord) -> ActiveWait {
     let id = state.withLock { state in

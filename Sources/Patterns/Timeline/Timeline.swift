@@ -5,7 +5,7 @@ import Synchronization
 /// Time comes from the clock the scenario runs on, measured from when the timeline was created:
 /// virtual time in a simulation (exact, the same on every run), elapsed real time in a live run.
 public final class Timeline: Sendable {
-  private let events_ = Mutex<[TimelineEvent]>([])
+  private let events_ = Lock<[TimelineEvent]>([])
   private let elapsed: @Sendable () -> Duration
 
   /// A timeline whose zero is `clock.now`.

@@ -1,4 +1,4 @@
-/// Every state and transition of one watch channel. `WatchStorage` keeps it under a `Mutex` and
+/// Every state and transition of one watch channel. `WatchStorage` keeps it under a `Lock` and
 /// resumes the continuations a transition hands back after unlocking.
 ///
 /// The value has a version, bumped by every notifying send. Each receiver has a seen version: equal

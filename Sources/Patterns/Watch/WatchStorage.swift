@@ -2,9 +2,9 @@ import Synchronization
 
 /// Owns the lock of one watch channel: decide under it (a `WatchState` transition), resume after it.
 final class WatchStorage<Value: Sendable>: Sendable {
-  private let state: Mutex<WatchState<Value>>
+  private let state: Lock<WatchState<Value>>
 
-  init(_ initial: Value) { state = Mutex(WatchState(initial)) }
+  init(_ initial: Value) { state = Lock(WatchState(initial)) }
 
   /// Runs `body` under the lock. `body` must not resume continuations.
   func withState<T: Sendable>(_ body: (inout WatchState<Value>) -> T) -> T { state.withLock { body(&$0) } }

@@ -10,7 +10,7 @@ import Testing
 
   /// What the joiners saw, by task id.
   final class Ledger: Sendable {
-    private let state = Mutex<(seen: [Int: Int], wrong: [String])>(([:], []))
+    private let state = Lock<(seen: [Int: Int], wrong: [String])>(([:], []))
     func record(_ id: Int, _ problem: String? = nil) {
       state.withLock {
         $0.seen[id, default: 0] += 1

@@ -14,7 +14,7 @@ import Testing
 
   /// Values whose `send` returned, and values whose `send` threw.
   final class Sent: Sendable {
-    private let state = Mutex<(delivered: Set<Message>, refused: Set<Message>)>(([], []))
+    private let state = Lock<(delivered: Set<Message>, refused: Set<Message>)>(([], []))
     func record(_ message: Message, delivered: Bool) {
       state.withLock { _ = delivered ? $0.delivered.insert(message) : $0.refused.insert(message) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Patterns
 import Synchronization
 
 /// Sizes for the stress suites. They run on the default, multi-threaded executor, so they exercise
@@ -57,7 +58,7 @@ final class StressCounter: Sendable {
 
 /// Hands each task one item, so each task owns (and drops, when it ends) what it took.
 final class StressHandOut<Item: Sendable>: Sendable {
-  private let items: Mutex<[Item]>
-  init(_ items: [Item]) { self.items = Mutex(items) }
+  private let items: Lock<[Item]>
+  init(_ items: [Item]) { self.items = Lock(items) }
   func take() -> Item? { items.withLock { $0.popLast() } }
 }
