@@ -120,8 +120,9 @@ struct HelpText {
 }
 
 /// Greedy word wrap on spaces. A word longer than the width gets a line of its own rather than
-/// being broken; an empty text gives one empty line.
-func wrapWords(_ text: String, width: Int) -> [String] {
+/// being broken; an empty text gives one empty line. Lines after the first start with `indent`,
+/// which counts toward the width.
+func wrapWords(_ text: String, width: Int, indent: String = "") -> [String] {
   var lines: [String] = []
   var line = ""
   for word in text.split(separator: " ") {
@@ -131,7 +132,7 @@ func wrapWords(_ text: String, width: Int) -> [String] {
       line += " " + word
     } else {
       lines.append(line)
-      line = String(word)
+      line = indent + word
     }
   }
   lines.append(line)

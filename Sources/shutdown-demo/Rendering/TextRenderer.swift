@@ -58,23 +58,10 @@ enum TextRenderer {
     return right ? padding + text : text + padding
   }
 
-  /// Greedy word wrap; words longer than the width stay whole. ANSI codes count as width, which
-  /// only matters on a terminal, where a few columns of slack do no harm.
+  /// The headline and lesson, wrapped like help text. ANSI codes count as width, which only matters
+  /// on a terminal, where a few columns of slack do no harm.
   static func wrap(_ text: String, width: Int, indent: String) -> String {
-    var lines: [String] = []
-    var line = ""
-    for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-      if line.isEmpty {
-        line = String(word)
-      } else if line.count + 1 + word.count <= width {
-        line += " " + word
-      } else {
-        lines.append(line)
-        line = indent + word
-      }
-    }
-    if !line.isEmpty { lines.append(line) }
-    return lines.joined(separator: "\n")
+    wrapWords(text, width: width, indent: indent).joined(separator: "\n")
   }
 }
 
