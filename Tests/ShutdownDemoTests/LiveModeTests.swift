@@ -11,7 +11,8 @@ import Testing
     var knobs = Knobs()
     knobs.workers = 2
     knobs.shutdownAt = .milliseconds(20)
-    let report = await ScenarioRunner.runLive(TokenScenarios.basic, pattern: "token", knobs: knobs)
+    let report = await ScenarioRunner.runLive(
+      TokenScenarios.basic, pattern: "token", knobs: knobs, clock: ContinuousClock())
     #expect(report.failures.isEmpty)
     #expect(report.summary.observed == ["worker-1", "worker-2"])
     #expect(report.summary.aborted.isEmpty)

@@ -76,9 +76,11 @@ enum ScenarioRunner {
     return nil
   }
 
-  /// Runs `scenario` on the real clock and the default executor: the same code, real time.
-  static func runLive(_ scenario: Scenario, pattern: String, knobs: Knobs) async -> ScenarioReport {
-    let clock = ContinuousClock()
+  /// Runs `scenario` on the default executor with the clock it is given (a live run passes
+  /// `ContinuousClock()`): the same code as a scripted run, in real time.
+  static func runLive(
+    _ scenario: Scenario, pattern: String, knobs: Knobs, clock: some Clock<Duration>
+  ) async -> ScenarioReport {
     let timeline = Timeline(clock: clock)
     let context = ScenarioContext(clock: clock, timeline: timeline, knobs: knobs)
     var failures: [String] = []
