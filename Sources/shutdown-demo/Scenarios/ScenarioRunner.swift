@@ -76,8 +76,8 @@ enum ScenarioRunner {
     return nil
   }
 
-  /// Runs `scenario` on the default executor with the clock it is given (a live run passes
-  /// `ContinuousClock()`): the same code as a scripted run, in real time.
+  /// Runs `scenario` on the default executor with the clock it is given (a live run passes the
+  /// continuous clock): the same code as a scripted run, in real time.
   static func runLive(
     _ scenario: Scenario, pattern: String, knobs: Knobs, clock: some Clock<Duration>
   ) async -> ScenarioReport {
