@@ -7,17 +7,24 @@ enum BenchCommand {
   static let comparisons: [Comparison] = [
     MPSCWorkloads.w1Bounded, MPSCWorkloads.w1Unbounded, MPSCWorkloads.w2Bounded, MPSCWorkloads.w2Unbounded,
     NotificationWorkloads.w3, NotificationWorkloads.w4, TokenWorkloads.create, TokenWorkloads.cancel,
-    JoinSetWorkloads.w6, MPSCWorkloads.w7,
+    JoinSetWorkloads.w6, MPSCWorkloads.w7Bare, MPSCWorkloads.w7Cancellable,
   ]
 
-  /// `--only` values: each comparison's workload (W5 covers W5a and W5b), and S for the scenarios.
+  /// `--only` values: each workload (W5 covers its rows W5a and W5b), each row of a workload with
+  /// several, and S for the scenarios.
   static var workloadIDs: [String] {
     var ids: [String] = []
     for comparison in comparisons {
       let id = workloadID(comparison.id)
       if !ids.contains(id) { ids.append(id) }
+      if id != comparison.id { ids.append(comparison.id) }
     }
     return ids + ["S"]
+  }
+
+  /// Whether `--only` picked this row, by its own id or its workload's.
+  static func isSelected(_ comparison: Comparison, by only: Set<String>) -> Bool {
+    only.contains(comparison.id) || only.contains(workloadID(comparison.id))
   }
 
   static func workloadID(_ comparisonID: String) -> String {
@@ -42,6 +49,11 @@ enum BenchCommand {
         name: "format", valueName: "format", help: "How to print the table.",
         kind: .choice(["text", "json"]),
         defaultValue: "text"),
+      OptionSpec(
+        name: "profile", valueName: "side",
+        help: "Run one side of each workload once on one thread, untimed, for a profiler "
+          + "(valgrind --tool=callgrind).",
+        kind: .choice(["ours", "theirs"])),
     ]
   ) { parsed, context in
     #if DEBUG
@@ -54,6 +66,13 @@ enum BenchCommand {
     let rounds = 3
     let scale = quick ? 10 : 1
     let json = parsed.choice("format") == "json"
+    if parsed.wasGiven("profile") {
+      guard !(parsed.wasGiven("only") && only.contains("S")) else {
+        throw UsageError("--profile runs workloads W1-W7; drop S from '--only'")
+      }
+      guard !json else { throw UsageError("--profile prints no table; drop '--format'") }
+      return profile(side: parsed.choice("profile"), only: only, scale: scale, context: context)
+    }
     if !json {
       context.write(
         "shutdown-demo bench\(quick ? " --quick" : ""): \(rounds) rounds after a warm-up, ours and the "
@@ -61,7 +80,7 @@ enum BenchCommand {
           + "median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
     }
     var results: [BenchResult] = []
-    for comparison in comparisons where only.contains(workloadID(comparison.id)) {
+    for comparison in comparisons where isSelected(comparison, by: only) {
       for executor in BenchExecutor.allCases {
         let result = measure(comparison, on: executor, rounds: rounds, scale: scale)
         results.append(result)
@@ -74,6 +93,20 @@ enum BenchCommand {
     if only.contains("S") {
       let scenarios = ScenarioBench.run(repetitions: quick ? 5 : 20)
       context.write(json ? BenchReport.json(scenarios) : BenchReport.text(scenarios))
+    }
+    return 0
+  }
+
+  /// Runs one side of each selected workload once, on one thread, so a profiler sees that side alone:
+  /// `valgrind --tool=callgrind shutdown-demo bench --only W7 --profile ours` counts its instructions.
+  static func profile(side: String, only: Set<String>, scale: Int, context: CommandContext) -> Int32 {
+    for comparison in comparisons where isSelected(comparison, by: only) {
+      guard let body = side == "ours" ? comparison.ours : comparison.theirs else {
+        context.write("\(comparison.id) \(side): no counterpart, skipped\n")
+        continue
+      }
+      let sample = BenchExecutor.oneThread.run { await body(scale) }
+      context.write("\(comparison.id) \(side): \(sample.operations) operations on one thread\n")
     }
     return 0
   }

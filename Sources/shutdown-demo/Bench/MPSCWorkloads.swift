@@ -107,60 +107,79 @@ enum MPSCWorkloads {
 
   static let roundTrips = 100_000
 
-  static let w7 = Comparison(
-    id: "W7", title: "ping-pong: 100,000 round trips through two capacity-1 mpsc channels",
-    counterpart: "two one-slot mailboxes on a bare UnsafeContinuation: the floor for any async hand-off",
-    target: "≤ 1.5× the counterpart",
-    ours: { scale in
-      let trips = roundTrips / scale
-      let (pingSender, pingReceiver) = MPSC<Int>.channel(capacity: 1)
-      let (pongSender, pongReceiver) = MPSC<Int>.channel(capacity: 1)
-      return await timed(operations: trips) {
-        await withTaskGroup(of: Void.self) { group in
-          group.addTask {
-            for _ in 0..<trips {
-              guard let value = await pingReceiver.receive() else { return }
-              try? await pongSender.send(value)
-            }
-          }
-          for trip in 0..<trips {
-            try? await pingSender.send(trip)
-            _ = await pongReceiver.receive()
+  /// Our side of W7: a value bounces through two capacity-1 channels.
+  static let pingPong: WorkloadBody = { scale in
+    let trips = roundTrips / scale
+    let (pingSender, pingReceiver) = MPSC<Int>.channel(capacity: 1)
+    let (pongSender, pongReceiver) = MPSC<Int>.channel(capacity: 1)
+    return await timed(operations: trips) {
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+          for _ in 0..<trips {
+            guard let value = await pingReceiver.receive() else { return }
+            try? await pongSender.send(value)
           }
         }
+        for trip in 0..<trips {
+          try? await pingSender.send(trip)
+          _ = await pongReceiver.receive()
+        }
       }
-    },
-    theirs: { scale in
+    }
+  }
+
+  /// The same bounce through two `Mailbox`es, each take cancellable or not.
+  static func mailboxPingPong(cancellable: Bool) -> WorkloadBody {
+    { scale in
       let trips = roundTrips / scale
       let ping = Mailbox()
       let pong = Mailbox()
       return await timed(operations: trips) {
         await withTaskGroup(of: Void.self) { group in
           group.addTask {
-            for _ in 0..<trips { pong.put(await ping.take()) }
+            for _ in 0..<trips {
+              let taken = cancellable ? await ping.takeCancellable() : await ping.take()
+              guard let value = taken else { return }
+              pong.put(value)
+            }
           }
           for trip in 0..<trips {
             ping.put(trip)
-            _ = await pong.take()
+            _ = cancellable ? await pong.takeCancellable() : await pong.take()
           }
         }
       }
-    })
+    }
+  }
+
+  static let w7Bare = Comparison(
+    id: "W7a", title: "ping-pong: 100,000 round trips through two capacity-1 mpsc channels",
+    counterpart: "two one-slot mailboxes on a bare UnsafeContinuation: the floor for any async hand-off",
+    target: "≤ 1.5× the counterpart",
+    ours: pingPong, theirs: mailboxPingPong(cancellable: false))
+
+  static let w7Cancellable = Comparison(
+    id: "W7b", title: "ping-pong: 100,000 round trips through two capacity-1 mpsc channels",
+    counterpart: "the same mailboxes with each take in withTaskCancellationHandler: the floor for a hand-off "
+      + "that ends when its task is cancelled, as every wait in our channel does",
+    target: "none set by the issue; shows what W7a's gap is made of",
+    ours: pingPong, theirs: mailboxPingPong(cancellable: true))
 
 }
 
-/// A one-slot mailbox on a bare `UnsafeContinuation`: the least any async hand-off can do.
+/// A one-slot mailbox on a bare `UnsafeContinuation`: the least any async hand-off can do. With
+/// `takeCancellable()`, the least a hand-off that honours task cancellation can do.
 final class Mailbox: Sendable {
   private enum State {
     case empty
     case value(Int)
-    case waiting(UnsafeContinuation<Int, Never>)
+    case waiting(UnsafeContinuation<Int?, Never>)
   }
 
   private let state = Mutex(State.empty)
 
   func put(_ value: Int) {
-    let waiter = state.withLock { state -> UnsafeContinuation<Int, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Int?, Never>? in
       if case .waiting(let continuation) = state {
         state = .empty
         return continuation
@@ -171,17 +190,36 @@ final class Mailbox: Sendable {
     waiter?.resume(returning: value)
   }
 
-  func take() async -> Int {
-    await withUnsafeContinuation { continuation in
-      let ready = state.withLock { state -> Int? in
-        if case .value(let value) = state {
-          state = .empty
-          return value
-        }
-        state = .waiting(continuation)
-        return nil
+  /// Waits for the value; cannot be cancelled.
+  func take() async -> Int? {
+    await withUnsafeContinuation { continuation in enqueue(continuation, checkingCancellation: false) }
+  }
+
+  /// Waits for the value, or returns `nil` once the task is cancelled: the handler ends the wait,
+  /// and a cancellation that came before the wait began is seen under the lock.
+  func takeCancellable() async -> Int? {
+    await withTaskCancellationHandler {
+      await withUnsafeContinuation { continuation in enqueue(continuation, checkingCancellation: true) }
+    } onCancel: {
+      let waiter = state.withLock { state -> UnsafeContinuation<Int?, Never>? in
+        guard case .waiting(let continuation) = state else { return nil }
+        state = .empty
+        return continuation
       }
-      if let ready { continuation.resume(returning: ready) }
+      waiter?.resume(returning: nil)
     }
+  }
+
+  private func enqueue(_ continuation: UnsafeContinuation<Int?, Never>, checkingCancellation: Bool) {
+    let ready = state.withLock { state -> Int?? in
+      if case .value(let value) = state {
+        state = .empty
+        return .some(value)
+      }
+      if checkingCancellation && Task.isCancelled { return .some(nil) }
+      state = .waiting(continuation)
+      return nil
+    }
+    if let ready { continuation.resume(returning: ready) }
   }
 }
