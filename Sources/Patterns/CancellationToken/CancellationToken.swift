@@ -32,7 +32,7 @@ public struct CancellationToken: Sendable, Hashable {
   let node: TokenNode
 
   /// A new root token, not cancelled.
-  public init() { node = TokenNode(tree: TokenTree(), parent: nil) }
+  public init() { node = TokenNode() }
 
   private init(node: TokenNode) { self.node = node }
 
