@@ -42,9 +42,9 @@ final class TokenNode: @unchecked Sendable {
   private let cancelledFlag = Atomic<Bool>(false)  // written under the lock, read without it
   @exclusivity(unchecked) private var children: [Unmanaged<TokenNode>] = []
   @exclusivity(unchecked) private var indexInParent = -1  // -1: not on the parent's list
-  @exclusivity(unchecked) private var waiters:
-    [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] =
-      []
+  @exclusivity(unchecked) private var waiters: [Waiter] = []
+
+  typealias Waiter = (id: UInt64, continuation: CheckedContinuation<Void, Never>)
 
   /// A root node, owning a new tree.
   init() {
@@ -84,10 +84,10 @@ final class TokenNode: @unchecked Sendable {
   }
 
   func cancel() {
-    let woken = tree.lock.withLock { _ -> [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] in
+    let woken = tree.lock.withLock { _ -> [Waiter] in
       guard !isCancelled else { return [] }
       if let parent, indexInParent >= 0 { parent.removeChild(at: indexInParent) }
-      var woken: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+      var woken: [Waiter] = []
       // Depth-first without recursion, so a deep chain cannot overflow the stack. Children are
       // touched unretained: one may be in its deinit, waiting for this lock; its memory is valid.
       var pending: [Unmanaged<TokenNode>] = [Unmanaged.passUnretained(self)]
