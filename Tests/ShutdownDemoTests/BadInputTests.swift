@@ -113,6 +113,12 @@ import Testing
     Row(["bench", "--quick=1"], "Option '--quick' does not take a value"),
     Row(["bench", "--quick", "--quick"], "Option '--quick' given more than once"),
     Row(["bench", "--seed", "1"], "Unknown option '--seed'"),
+    Row(["bench", "--only", "W7c"], "'--only <workloads>'", "unknown element 'W7c'", "Did you mean 'W7a'?"),
+    Row(["bench", "--profile", "mine"], "'--profile <side>'", "Expected one of: ours, theirs"),
+    Row(
+      ["bench", "--profile", "ours", "--only", "W1,S"], "--profile runs workloads W1-W7; drop S from '--only'"
+    ),
+    Row(["bench", "--profile", "ours", "--format", "json"], "--profile prints no table; drop '--format'"),
   ]
 
   /// For every option of every subcommand (aliases too), the same mistakes: a value of the wrong

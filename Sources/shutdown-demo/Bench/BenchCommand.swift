@@ -56,21 +56,24 @@ enum BenchCommand {
         kind: .choice(["ours", "theirs"])),
     ]
   ) { parsed, context in
-    #if DEBUG
-      context.writeError(
-        "bench: this is a debug build; its figures say little. Run: swift run -c release shutdown-demo bench\n"
-      )
-    #endif
     let quick = parsed.flag("quick")
     let only = parsed.wasGiven("only") ? Set(parsed.list("only")) : Set(workloadIDs)
     let rounds = 3
     let scale = quick ? 10 : 1
     let json = parsed.choice("format") == "json"
-    if parsed.wasGiven("profile") {
+    let profiling = parsed.wasGiven("profile")
+    if profiling {
       guard !(parsed.wasGiven("only") && only.contains("S")) else {
         throw UsageError("--profile runs workloads W1-W7; drop S from '--only'")
       }
-      guard !json else { throw UsageError("--profile prints no table; drop '--format'") }
+      guard !parsed.wasGiven("format") else { throw UsageError("--profile prints no table; drop '--format'") }
+    }
+    #if DEBUG
+      context.writeError(
+        "bench: this is a debug build; its figures say little. Run: swift run -c release shutdown-demo bench\n"
+      )
+    #endif
+    if profiling {
       return profile(side: parsed.choice("profile"), only: only, scale: scale, context: context)
     }
     if !json {
