@@ -106,7 +106,7 @@ extension MPSC {
     }
 
     /// Waits for a value. `nil` once the channel is finished, or when the task is cancelled.
-    @inlinable @inline(__always)
+    @inlinable
     func waitForValue() async -> Element? {
       let id = makeWaiterID()
       let wait = WaitReporting.begin(

@@ -17,7 +17,7 @@ extension MPSC {
     /// Returns `nil` when the channel is finished (see the type's documentation) — or when the
     /// calling task is cancelled while waiting, as `AsyncStream`'s iterator does. Does not suspend
     /// when a value is buffered.
-    @inlinable @inline(__always)
+    @inlinable
     public func receive() async -> Element? {
       switch storage.tryReceive() {
       case .value(let value, _): return value

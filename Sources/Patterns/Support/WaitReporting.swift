@@ -11,10 +11,6 @@ public enum WaitReporting {
 
   /// Announces a wait that is about to suspend. Call ``ActiveWait/end()`` once it has ended.
   ///
-  /// The two closures are autoclosures so that, with no observer, they are never created: a
-  /// closure that captures state is a heap allocation, and this runs on every wait of every
-  /// primitive (callgrind showed it as a tenth of an mpsc ping-pong).
-  ///
   /// - Parameters:
   ///   - label: what is being waited on, such as "mpsc receive".
   ///   - detail: more about the state, evaluated only when a report is written.
@@ -23,12 +19,12 @@ public enum WaitReporting {
   @inlinable
   public static func begin(
     _ label: String,
-    detail: @autoclosure () -> @Sendable () -> String,
-    unwind: @autoclosure () -> @Sendable () -> Void
+    detail: @escaping @Sendable () -> String = { "" },
+    unwind: @escaping @Sendable () -> Void
   ) -> ActiveWait? {
     guard let observer else { return nil }
     return observer.waitBegan(
-      WaitRecord(task: Task.name ?? "unnamed task", label: label, detail: detail(), unwind: unwind()))
+      WaitRecord(task: Task.name ?? "unnamed task", label: label, detail: detail, unwind: unwind))
   }
 }
 
