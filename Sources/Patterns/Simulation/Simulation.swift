@@ -31,7 +31,8 @@ public enum Simulation {
   ///   - seed: 0 for first-in first-out order; another value permutes jobs ready at the same instant.
   ///   - name: the root task's name, as it appears in deadlock reports.
   ///   - reportingWaits: whether primitives' waits are recorded for deadlock reports. Benchmarks turn
-  ///     it off so the single-threaded executor costs our primitives nothing extra.
+  ///     it off so the single-threaded executor costs our primitives nothing extra. Off, the run binds
+  ///     no observer of its own: waits go to whatever observer the caller's task has (normally none).
   ///   - onDeadlock: called on the run loop's thread when a deadlock is found, before its waits are
   ///     unwound, so a caller can record it in order with everything else (a timeline, a log).
   public static func run<Success: Sendable>(
