@@ -27,4 +27,21 @@ import Testing
     #expect(BenchCommand.comparisons.filter { BenchCommand.isSelected($0, by: ["W7b"]) }.map(\.id) == ["W7b"])
     #expect(BenchCommand.comparisons.filter { BenchCommand.isSelected($0, by: ["S"]) }.isEmpty)
   }
+
+  /// W7b's counterpart must really be cancellable, or the row compares with less than it claims.
+  @Test func aCancellableMailboxTakeEndsWithNilWhenItsTaskIsCancelled() async {
+    let mailbox = Mailbox()
+    let cancelledFirst = Task { await mailbox.takeCancellable() }
+    cancelledFirst.cancel()  // most likely before the wait begins
+    #expect(await cancelledFirst.value == nil)
+    let parked = Task { await mailbox.takeCancellable() }
+    while !mailbox.hasWaiter { await Task.yield() }
+    parked.cancel()  // the wait has begun: the handler must end it
+    #expect(await parked.value == nil)
+    #expect(!mailbox.hasWaiter)
+    mailbox.put(7)
+    #expect(await mailbox.takeCancellable() == 7)
+    mailbox.put(8)
+    #expect(await mailbox.take() == 8)
+  }
 }

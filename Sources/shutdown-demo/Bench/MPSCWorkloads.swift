@@ -210,6 +210,14 @@ final class Mailbox: Sendable {
     }
   }
 
+  /// Whether a take is parked now (for tests).
+  var hasWaiter: Bool {
+    state.withLock { state in
+      if case .waiting = state { return true }
+      return false
+    }
+  }
+
   private func enqueue(_ continuation: UnsafeContinuation<Int?, Never>, checkingCancellation: Bool) {
     let ready = state.withLock { state -> Int?? in
       if case .value(let value) = state {
