@@ -110,13 +110,18 @@ struct ForeignThreadTests {
   @Test func aJobEnqueuedFromAnotherThread_isCounted() throws {
     let result = Simulation.run { clock in
       let woken = Recorder()
-      // Keeps the run loop busy in virtual time until the other thread has woken main.
+      let mainSuspended = DispatchSemaphore(value: 0)
+      // Keeps the run loop busy in virtual time until the other thread has woken main. One thread
+      // runs the jobs, so this child starts only once main's job has ended: main is then suspended.
       async let poll: Void = {
+        mainSuspended.signal()
         while woken.values.isEmpty { try? await clock.sleep(for: .milliseconds(1)) }
       }()
       await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         Thread {
-          usleep(2_000)  // let main suspend first, so the wake-up is a job enqueued from here
+          // Resuming before main suspends would let it carry on without a job; waiting for the
+          // signal makes the wake-up a job enqueued from this thread, however the OS schedules it.
+          mainSuspended.wait()
           continuation.resume()
         }.start()
       }
