@@ -51,8 +51,8 @@ public struct CancellationToken: Sendable, Hashable {
   public func cancelled() async {
     if node.isCancelled { return }
     let id = node.tree.makeWaiterID()
-    let wait = WaitReporting.begin("token cancelled()", detail: { "token not cancelled" }) { [node] in
-      node.removeWaiter(id)
+    let wait = WaitReporting.observer?.begin("token cancelled()", detail: { "token not cancelled" }) {
+      [node] in node.removeWaiter(id)
     }
     defer { wait?.end() }
     await withTaskCancellationHandler {

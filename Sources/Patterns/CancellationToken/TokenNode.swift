@@ -3,13 +3,13 @@ import Synchronization
 /// What every node of one token tree shares: the lock that guards the tree's links and waiters, and
 /// the counter that orders waiters across the tree.
 final class TokenTree: Sendable {
-  let lock = Lock<UInt64>(0)  // the value is the next waiter id
+  let lock = Lock<Void>(())
+  private let nextWaiterID = Atomic<UInt64>(0)
 
+  /// A number that orders this wait after every wait that began before it, anywhere in the tree.
+  /// An atomic, not the lock: the id is taken before the wait registers, and needs no other state.
   func makeWaiterID() -> UInt64 {
-    lock.withLock { next in
-      defer { next += 1 }
-      return next
-    }
+    nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
   }
 }
 
@@ -44,7 +44,10 @@ final class TokenNode: @unchecked Sendable {
   @exclusivity(unchecked) private var indexInParent = -1  // -1: not on the parent's list
   @exclusivity(unchecked) private var waiters: [Waiter] = []
 
-  typealias Waiter = (id: UInt64, continuation: CheckedContinuation<Void, Never>)
+  struct Waiter {
+    let id: UInt64
+    let continuation: CheckedContinuation<Void, Never>
+  }
 
   /// A root node, owning a new tree.
   init() {
@@ -117,7 +120,7 @@ final class TokenNode: @unchecked Sendable {
     // or the handler sees the registered waiter.
     let resumeNow = tree.lock.withLock { _ -> Bool in
       if isCancelled || Task.isCancelled { return true }
-      waiters.append((id, continuation))
+      waiters.append(Waiter(id: id, continuation: continuation))
       return false
     }
     if resumeNow { continuation.resume() }

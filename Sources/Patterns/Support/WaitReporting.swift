@@ -56,6 +56,20 @@ public protocol WaitObserver: Sendable {
   func waitBegan(_ wait: WaitRecord) -> ActiveWait
 }
 
+extension WaitObserver {
+  /// Announces a wait to this observer. Reached through optional chaining,
+  /// `WaitReporting.observer?.begin(…)`, the closures are not even created when nobody observes: a
+  /// wait outside a simulation then allocates nothing for reporting.
+  @inlinable
+  public func begin(
+    _ label: String,
+    detail: @escaping @Sendable () -> String = { "" },
+    unwind: @escaping @Sendable () -> Void
+  ) -> ActiveWait {
+    waitBegan(WaitRecord(task: Task.name ?? "unnamed task", label: label, detail: detail, unwind: unwind))
+  }
+}
+
 /// A wait in progress. ``end()`` tells the observer it is over.
 public struct ActiveWait: Sendable {
   @usableFromInline let onEnd: @Sendable () -> Void
