@@ -28,7 +28,7 @@ extension Broadcast {
       case .failure(.empty): break
       }
       let waiter = storage.makeID()
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "broadcast receive", detail: { [storage] in storage.receiveWaitDetail() },
         unwind: { [storage] in storage.cancelReceive(waiter) })
       defer { wait?.end() }

@@ -42,7 +42,7 @@ extension Broadcast {
     public func closed() async {
       if storage.read({ $0.receiverCount == 0 }) { return }
       let id = storage.makeID()
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "broadcast closed()",
         detail: { [storage] in
           let count = storage.read { $0.receiverCount }

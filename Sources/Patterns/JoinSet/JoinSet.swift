@@ -102,7 +102,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
   nonisolated(nonsending) public func joinNext() async -> Result<Success, JoinError>? {
     if case .result(let outcome) = storage.state.withLock({ $0.joinNow() }) { return outcome }
     let storage = storage
-    let wait = WaitReporting.begin(
+    let wait = WaitReporting.observer?.begin(
       "join set joinNext()", detail: { "\(storage.state.withLock { $0.running }) task(s) running" }
     ) {
       storage.abortAll()  // how a deadlock is unwound: the tasks stop, and this wait gets their results

@@ -131,7 +131,8 @@ public final class TaskTracker: Sendable {
       return state.nextWaiterID
     }
     guard let id else { return }
-    let report = WaitReporting.begin("task tracker wait()", detail: { [self] in describe() }) { [self] in
+    let report = WaitReporting.observer?.begin("task tracker wait()", detail: { [self] in describe() }) {
+      [self] in
       removeWaiter(id)
     }
     defer { report?.end() }

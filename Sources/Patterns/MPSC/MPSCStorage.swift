@@ -35,7 +35,7 @@ extension MPSC {
     /// if the task is cancelled (the value is not delivered and the place in line is given up).
     @inlinable
     func waitForSlot(_ value: Element?, id: UInt64) async throws {
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         value == nil ? "mpsc reserve" : "mpsc send",
         detail: { [self] in state.withLock { $0.sendWaitDetail } },
         unwind: { [self] in cancelSender(id) })
@@ -109,7 +109,7 @@ extension MPSC {
     @inlinable
     func waitForValue() async -> Element? {
       let id = makeWaiterID()
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "mpsc receive",
         detail: { [self] in state.withLock { $0.receiveWaitDetail } },
         unwind: { [self] in cancelReceiver(id) })
@@ -190,7 +190,7 @@ extension MPSC {
     func closed() async {
       if state.withLock({ $0.isClosed }) { return }
       let id = makeWaiterID()
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "mpsc closed()", detail: { "the receiver is still open" },
         unwind: { [self] in cancelClosedWaiter(id) })
       defer { wait?.end() }

@@ -1,31 +1,14 @@
 /// The one neutral hook through which a primitive says "this task is about to wait on me".
 ///
 /// Primitives know nothing of the simulation. When a waiting call is about to suspend it calls
-/// ``WaitReporting/begin(_:detail:unwind:)`` with a label ("mpsc receive") and a detail that is read
-/// only if someone asks ("1 sender alive"). Outside a simulation no observer is installed and the call
-/// costs one task-local read. Inside one, the observer can name every blocked task when the run
-/// deadlocks, and call `unwind` to end the wait the same way task cancellation would.
+/// `WaitReporting.observer?.begin(label, detail:, unwind:)` (``WaitObserver/begin(_:detail:unwind:)``)
+/// with a label ("mpsc receive") and a detail that is read only if someone asks ("1 sender alive").
+/// Outside a simulation no observer is installed: the call costs one task-local read, and the optional
+/// chaining skips building the closures. Inside one, the observer can name every blocked task when the
+/// run deadlocks, and call `unwind` to end the wait the same way task cancellation would.
 public enum WaitReporting {
   /// The observer for the current task and the tasks it creates. Installed by `Simulation`.
   @TaskLocal public static var observer: (any WaitObserver)?
-
-  /// Announces a wait that is about to suspend. Call ``ActiveWait/end()`` once it has ended.
-  ///
-  /// - Parameters:
-  ///   - label: what is being waited on, such as "mpsc receive".
-  ///   - detail: more about the state, evaluated only when a report is written.
-  ///   - unwind: ends the wait as if the waiting task had been cancelled. Must be safe to call
-  ///     at any time, also after the wait has ended, and more than once.
-  @inlinable
-  public static func begin(
-    _ label: String,
-    detail: @escaping @Sendable () -> String = { "" },
-    unwind: @escaping @Sendable () -> Void
-  ) -> ActiveWait? {
-    guard let observer else { return nil }
-    return observer.waitBegan(
-      WaitRecord(task: Task.name ?? "unnamed task", label: label, detail: detail, unwind: unwind))
-  }
 }
 
 /// One announced wait, as the observer sees it.
@@ -57,9 +40,15 @@ public protocol WaitObserver: Sendable {
 }
 
 extension WaitObserver {
-  /// Announces a wait to this observer. Reached through optional chaining,
-  /// `WaitReporting.observer?.begin(…)`, the closures are not even created when nobody observes: a
-  /// wait outside a simulation then allocates nothing for reporting.
+  /// Announces a wait that is about to suspend. Call ``ActiveWait/end()`` once it has ended.
+  ///
+  /// Reach it through optional chaining, `WaitReporting.observer?.begin(…)`: when nobody observes,
+  /// Swift then does not evaluate the arguments, so a wait allocates nothing for reporting.
+  /// - Parameters:
+  ///   - label: what is being waited on, such as "mpsc receive".
+  ///   - detail: more about the state, evaluated only when a report is written.
+  ///   - unwind: ends the wait as if the waiting task had been cancelled. Must be safe to call
+  ///     at any time, also after the wait has ended, and more than once.
   @inlinable
   public func begin(
     _ label: String,

@@ -50,7 +50,7 @@ extension Watch {
       case nil: break
       }
       let waiter = storage.withState { $0.makeID() }
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "watch changed()",
         detail: { [storage] in
           let senders = storage.withState { $0.senderCount }

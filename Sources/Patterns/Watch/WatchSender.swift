@@ -74,7 +74,7 @@ extension Watch {
     public func closed() async {
       if isClosed { return }
       let id = storage.withState { $0.makeID() }
-      let wait = WaitReporting.begin(
+      let wait = WaitReporting.observer?.begin(
         "watch closed()",
         detail: { [storage] in
           let count = storage.withState { $0.receiverCount }
