@@ -100,7 +100,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
   /// Results come in completion order. A result already waiting is returned without suspending.
   /// Not cut short by the calling task's cancellation (see the type's documentation).
   nonisolated(nonsending) public func joinNext() async -> Result<Success, JoinError>? {
-    if case .result(let outcome) = storage.state.withLock({ $0.joinNow() }) { return outcome }
+    if case .result(let finished) = storage.state.withLock({ $0.joinNow() }) { return finished?.outcome }
     let storage = storage
     let wait = WaitReporting.observer?.begin(
       "join set joinNext()", detail: { "\(storage.state.withLock { $0.running }) task(s) running" }
@@ -108,17 +108,18 @@ public final class JoinSet<Success: Sendable>: Sendable {
       storage.abortAll()  // how a deadlock is unwound: the tasks stop, and this wait gets their results
     }
     defer { wait?.end() }
-    return await withUnsafeContinuation { continuation in
-      if let outcome = storage.state.withLock({ $0.addWaiter(continuation) }) {
-        continuation.resume(returning: outcome)
+    let finished = await withUnsafeContinuation { continuation in
+      if let finished = storage.state.withLock({ $0.addWaiter(continuation) }) {
+        continuation.resume(returning: finished)
       }
     }
+    return finished?.outcome
   }
 
   /// Returns a result that is already waiting, without suspending; `nil` when none is (even if tasks
   /// are still running). Tokio's `try_join_next`.
   public func tryJoinNext() -> Result<Success, JoinError>? {
-    storage.state.withLock { $0.ready.popFirst() }
+    storage.state.withLock { $0.ready.popFirst() }?.outcome
   }
 
   /// Asks every task in the set to stop (cancels its Swift task). They stay in the set until joined.

@@ -9,6 +9,12 @@ import Synchronization
 /// `joinNext` callers wait in `waiters`, first come first served, never more of them than tasks
 /// running: so every waiter is owed a result, or `nil` once the set empties.
 ///
+/// A finished task's result travels with the task's handle until it is joined (as Tokio's `JoinSet`
+/// holds each `JoinHandle` until it is joined): the joiner drops the last reference, so the task is
+/// freed on the joiner's thread. Dropped on the thread where the task finished, the memory would go back
+/// to the allocator arena of the spawning thread from another thread, and under load the two threads
+/// queued on that arena's lock (perf showed it as futex waits in W6).
+///
 /// Transitions (each returns what to do once the lock is released):
 /// - spawn: take a slot → starting; `running += 1`; create the task outside the lock; then store it:
 ///   starting → running (or detached), unless the task already ended (the generation moved on). An
@@ -20,7 +26,13 @@ import Synchronization
 /// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
 struct JoinSetState<Success: Sendable> {
   typealias Outcome = Result<Success, JoinError>
-  typealias Waiter = UnsafeContinuation<Outcome?, Never>
+  typealias Waiter = UnsafeContinuation<Finished?, Never>
+
+  /// A task's result, and its handle, kept until a joiner takes the result.
+  struct Finished {
+    var outcome: Outcome
+    var task: Task<Void, Never>?  // nil when the task ended before its handle was stored
+  }
 
   enum SlotState {
     case vacant(nextFree: Int)
@@ -37,7 +49,7 @@ struct JoinSetState<Success: Sendable> {
   var slots: [Slot] = []
   var firstFree = -1  // head of the free list threaded through vacant slots
   var running = 0  // tasks in the set that have not finished
-  var ready = JoinSetFIFO<Outcome>()
+  var ready = JoinSetFIFO<Finished>()
   var waiters = JoinSetFIFO<Waiter>()
 
   /// Tasks in the set: running, or finished and not yet joined. Tokio's `len()`.
@@ -70,15 +82,19 @@ struct JoinSetState<Success: Sendable> {
   /// What a finishing task must do outside the lock.
   enum CompletionAction {
     case none
-    case resume(Waiter, Outcome)
+    case resume(Waiter, Finished)
   }
 
   /// A task ended with `outcome`.
   mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
     precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
     let inSet: Bool
+    var task: Task<Void, Never>?
     switch slots[index].state {
-    case .running, .starting(_, detached: false): inSet = true
+    case .running(let handle):
+      inSet = true
+      task = handle
+    case .starting(_, detached: false): inSet = true
     default: inSet = false
     }
     slots[index].generation &+= 1
@@ -86,26 +102,27 @@ struct JoinSetState<Success: Sendable> {
     firstFree = index
     guard inSet else { return .none }  // detached: nobody will join it
     running -= 1
-    if let waiter = waiters.popFirst() { return .resume(waiter, outcome) }
-    ready.append(outcome)
+    let finished = Finished(outcome: outcome, task: task)
+    if let waiter = waiters.popFirst() { return .resume(waiter, finished) }
+    ready.append(finished)
     return .none
   }
 
   /// What `joinNext` does, decided under the lock.
   enum JoinAction {
-    case result(Outcome?)  // return this without waiting (nil: the set is empty)
+    case result(Finished?)  // return this without waiting (nil: the set is empty)
     case wait
   }
 
   /// The fast path: a result ready, or an empty set, without suspending.
   mutating func joinNow() -> JoinAction {
-    if let outcome = ready.popFirst() { return .result(outcome) }
+    if let finished = ready.popFirst() { return .result(finished) }
     if running - waiters.count <= 0 { return .result(nil) }  // nothing left for this caller
     return .wait
   }
 
   /// Registers a waiter, unless something changed since `joinNow` (then: resume at once).
-  mutating func addWaiter(_ waiter: Waiter) -> Outcome?? {
+  mutating func addWaiter(_ waiter: Waiter) -> Finished?? {
     if case .result(let outcome) = joinNow() { return .some(outcome) }
     waiters.append(waiter)
     return .none
@@ -149,8 +166,10 @@ struct JoinSetState<Success: Sendable> {
 }
 
 /// A first-in first-out queue: an array read from a moving head, compacted when half is dead.
+/// Elements are moved out, not copied, so what they reference is released by whoever pops them, after
+/// the lock is released, rather than at the next compaction.
 struct JoinSetFIFO<Element> {
-  private var storage: [Element] = []
+  private var storage: [Element?] = []
   private var head = 0
 
   var count: Int { storage.count - head }
@@ -160,7 +179,7 @@ struct JoinSetFIFO<Element> {
 
   mutating func popFirst() -> Element? {
     guard head < storage.count else { return nil }
-    let element = storage[head]
+    let element = storage[head].take()
     head += 1
     if head == storage.count {
       storage.removeAll(keepingCapacity: true)
@@ -174,7 +193,7 @@ struct JoinSetFIFO<Element> {
 
   @discardableResult
   mutating func removeAll() -> [Element] {
-    let rest = Array(storage[head...])
+    let rest = storage[head...].map { $0! }
     storage.removeAll()
     head = 0
     return rest
