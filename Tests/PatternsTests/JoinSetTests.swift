@@ -77,6 +77,24 @@ struct JoinSetTests {
     #expect(counts == [2, 2, 1])
   }
 
+  @Test func finishedTask_releasesWhatItCaptured_beforeItIsJoined() throws {
+    // The set keeps a finished task's result (and its handle) until it is joined, but not the
+    // resources its operation captured: those go when the task ends, as in Tokio.
+    let released = try simulate { clock in
+      let set = JoinSet<Int>()
+      let releases = Counter()
+      do {
+        let probe = Probe(onDeinit: releases.increment)
+        set.spawn { withExtendedLifetime(probe) { 7 } }
+      }
+      try await clock.sleep(for: .seconds(1))  // the task has finished; nobody has joined it
+      let beforeJoin = releases.value
+      let joined = describe(await set.joinNext())
+      return [String(beforeJoin), joined]
+    }
+    #expect(released == ["1", "7"])
+  }
+
   @Test func tryJoinNext_returnsNilWhileTasksRun_thenAFinishedResult_withoutWaiting() throws {
     let seen = try simulate { clock in
       let set = JoinSet<Int>()
