@@ -55,8 +55,8 @@ public enum Watch<Value: Sendable> {
   /// A channel holding `initial`, with one sender and one receiver that has seen it.
   public static func channel(_ initial: Value) -> (Sender, Receiver) {
     let storage = WatchStorage(initial)
-    let receiverID = storage.withState { $0.addReceiver(seen: $0.version) }
-    return (Sender(storage: storage), Receiver(storage: storage, id: receiverID))
+    let seen = storage.withState { $0.addReceiver(seen: $0.version) }
+    return (Sender(storage: storage), Receiver(storage: storage, seen: seen))
   }
 
   /// `send` found no receiver, so it stored nothing.

@@ -4,14 +4,15 @@ extension Watch {
   /// another with the same seen state.
   public final class Receiver: Sendable {
     let storage: WatchStorage<Value>
-    let id: UInt64
+    /// The version this receiver has seen; read and written under the channel's lock.
+    let seen: WatchSeen
 
-    init(storage: WatchStorage<Value>, id: UInt64) {
+    init(storage: WatchStorage<Value>, seen: WatchSeen) {
       self.storage = storage
-      self.id = id
+      self.seen = seen
     }
 
-    deinit { storage.removeReceiver(id) }
+    deinit { storage.removeReceiver() }
 
     /// The current value (a copy). Does **not** mark it seen: a following ``changed()`` returns at
     /// once if it was unseen. Use ``borrowAndUpdate()`` when you act on the value.
@@ -20,7 +21,7 @@ extension Watch {
     /// The current value (a copy), marked seen: the next ``changed()`` waits for a newer one.
     public func borrowAndUpdate() -> Value {
       storage.withState { state in
-        state.markSeen(id)
+        state.markSeen(seen)
         return state.value
       }
     }
@@ -28,28 +29,28 @@ extension Watch {
     /// Whether the current value is unseen.
     /// - Throws: ``WatchReceiveError/closed`` when every sender is gone, seen or not (as Tokio).
     public func hasChanged() throws(ReceiveError) -> Bool {
-      let (closed, unseen) = storage.withState { ($0.isClosed, $0.hasUnseen(id)) }
+      let (closed, unseen) = storage.withState { [seen] in ($0.isClosed, $0.hasUnseen(seen)) }
       if closed { throw .closed }
       return unseen
     }
 
     /// Marks the current value unseen, so the next ``changed()`` returns at once.
-    public func markChanged() { storage.withState { $0.markChanged(id) } }
+    public func markChanged() { storage.withState { [seen] in $0.markChanged(seen) } }
 
     /// Marks the current value seen, without reading it.
-    public func markUnchanged() { storage.withState { $0.markSeen(id) } }
+    public func markUnchanged() { storage.withState { [seen] in $0.markSeen(seen) } }
 
     /// Returns when there is a value this receiver has not seen, and marks it seen. Returns at once,
     /// without suspending, when the current value is unseen (also after the senders are gone).
     /// - Throws: ``WatchReceiveError/closed`` when every sender is gone and the current value was
     ///   seen; `CancellationError` when the calling task is cancelled while waiting.
     public func changed() async throws {
-      switch storage.withState({ $0.checkChanged(id) }) {
+      switch storage.withState({ [seen] in $0.checkChanged(seen) }) {
       case .success: return
       case .failure(let error): throw error
       case nil: break
       }
-      let waiter = storage.withState { $0.makeID() }
+      let waiter = storage.makeWaiterID()
       let wait = WaitReporting.observer?.begin(
         "watch changed()",
         detail: { [storage] in
@@ -60,7 +61,7 @@ extension Watch {
       defer { wait?.end() }
       try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
-          storage.changedOrWait(id, waiter: waiter, continuation)
+          storage.changedOrWait(seen, waiter: waiter, continuation)
         }
       } onCancel: { [storage] in
         storage.cancelChanged(waiter)
@@ -76,8 +77,8 @@ extension Watch {
       var closed = false
       while true {
         let (value, wasUnseen) = storage.withState { state in
-          let unseen = state.hasUnseen(id)
-          state.markSeen(id)
+          let unseen = state.hasUnseen(seen)
+          state.markSeen(seen)
           return (state.value, unseen)
         }
         // After `.closed`, only a value that arrived with the close is worth a last look.
@@ -93,7 +94,7 @@ extension Watch {
 
     /// Another receiver on the same channel, with this one's seen state.
     public func clone() -> Receiver {
-      Receiver(storage: storage, id: storage.withState { $0.addReceiver(seen: $0.seenVersion(id)) })
+      Receiver(storage: storage, seen: storage.withState { [seen] in $0.addReceiver(seen: seen.version) })
     }
   }
 }

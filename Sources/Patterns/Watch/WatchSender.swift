@@ -54,7 +54,7 @@ extension Watch {
 
     /// A new receiver that has seen the current value: its first `changed()` waits for the next send.
     public func subscribe() -> Receiver {
-      Receiver(storage: storage, id: storage.withState { $0.addReceiver(seen: $0.version) })
+      Receiver(storage: storage, seen: storage.withState { $0.addReceiver(seen: $0.version) })
     }
 
     /// Another sender on the same channel.
@@ -73,7 +73,7 @@ extension Watch {
     /// task is cancelled.
     public func closed() async {
       if isClosed { return }
-      let id = storage.withState { $0.makeID() }
+      let id = storage.makeWaiterID()
       let wait = WaitReporting.observer?.begin(
         "watch closed()",
         detail: { [storage] in

@@ -1,59 +1,53 @@
 /// Every state and transition of one watch channel. `WatchStorage` keeps it under a `Lock` and
 /// resumes the continuations a transition hands back after unlocking.
 ///
-/// The value has a version, bumped by every notifying send. Each receiver has a seen version: equal
-/// to the channel's means "seen"; `nil` means "marked changed" (``Watch/Receiver/markChanged()``),
-/// which is unseen whatever the version.
+/// The value has a version, bumped by every notifying send. Each receiver has a seen version, kept
+/// in its own ``WatchSeen`` (as Tokio keeps it in the `Receiver`): equal to the channel's means
+/// "seen"; `nil` means "marked changed" (``Watch/Receiver/markChanged()``), which is unseen whatever
+/// the version.
 struct WatchState<Value: Sendable> {
   typealias ChangeContinuation = CheckedContinuation<Void, any Error>
+
+  typealias ChangeWaiter = WatchChangeWaiter
+  typealias ClosedWaiter = WatchClosedWaiter
 
   var value: Value
   private(set) var version: UInt64 = 0
   private(set) var senderCount = 1
-  /// Receiver id → the version it has seen. Never iterated where order matters.
-  private var seen: [UInt64: UInt64?] = [:]
+  private(set) var receiverCount = 0
   /// Waiting `changed()` calls, oldest first (FIFO wake-up).
-  private var changeWaiters: [(id: UInt64, receiver: UInt64, continuation: ChangeContinuation)] = []
-  private var closedWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
-  private var nextID: UInt64 = 0
+  private var changeWaiters: [ChangeWaiter] = []
+  private var closedWaiters: [ClosedWaiter] = []
 
   init(_ value: Value) { self.value = value }
 
-  var receiverCount: Int { seen.count }
   var isClosed: Bool { senderCount == 0 }
   var waitingReceivers: Int { changeWaiters.count }
   /// Every parked continuation: waiting `changed()` and `closed()` calls.
   var waiterCount: Int { changeWaiters.count + closedWaiters.count }
 
-  mutating func makeID() -> UInt64 {
-    defer { nextID += 1 }
-    return nextID
-  }
-
-  func hasUnseen(_ receiver: UInt64) -> Bool { seen[receiver] != .some(version) }
+  func hasUnseen(_ receiver: WatchSeen) -> Bool { receiver.version != version }
 
   // MARK: transitions
 
-  mutating func addReceiver(seen version: UInt64?) -> UInt64 {
-    let id = makeID()
-    seen[id] = .some(version)
-    return id
+  /// A new receiver, whose seen version is `version` (nil: marked changed).
+  mutating func addReceiver(seen version: UInt64?) -> WatchSeen {
+    receiverCount += 1
+    return WatchSeen(version: version)
   }
-
-  func seenVersion(_ receiver: UInt64) -> UInt64? { seen[receiver] ?? nil }
 
   mutating func addSender() { senderCount += 1 }
 
-  mutating func markSeen(_ receiver: UInt64) { seen[receiver] = .some(version) }
-  mutating func markChanged(_ receiver: UInt64) { seen[receiver] = .some(nil) }
+  func markSeen(_ receiver: WatchSeen) { receiver.version = version }
+  func markChanged(_ receiver: WatchSeen) { receiver.version = nil }
 
   /// A notifying send stored a new value: bump the version; every waiting `changed()` returns, and
   /// its receiver has now seen the new version (as Tokio's `changed()` marks it).
   mutating func notify() -> [ChangeContinuation] {
     version += 1
-    for waiter in changeWaiters { seen[waiter.receiver] = .some(version) }
+    for waiter in changeWaiters { waiter.seen.version = version }
     defer { changeWaiters = [] }
-    return changeWaiters.map(\.continuation)
+    return changeWaiters.map { $0.continuation }
   }
 
   /// The last sender gone: waiting `changed()` calls throw `.closed` (they had seen the value).
@@ -61,19 +55,20 @@ struct WatchState<Value: Sendable> {
     senderCount -= 1
     guard senderCount == 0 else { return [] }
     defer { changeWaiters = [] }
-    return changeWaiters.map(\.continuation)
+    return changeWaiters.map { $0.continuation }
   }
 
   /// A receiver object gone; the last one wakes `closed()` waiters.
-  mutating func removeReceiver(_ receiver: UInt64) -> [CheckedContinuation<Void, Never>] {
-    guard seen.removeValue(forKey: receiver) != nil, seen.isEmpty else { return [] }
+  mutating func removeReceiver() -> [CheckedContinuation<Void, Never>] {
+    receiverCount -= 1
+    guard receiverCount == 0 else { return [] }
     defer { closedWaiters = [] }
-    return closedWaiters.map(\.continuation)
+    return closedWaiters.map { $0.continuation }
   }
 
   /// What `changed()` does now: `.success` when the value is unseen (and marks it seen), `.closed`
   /// when seen and every sender is gone, `nil` to wait.
-  mutating func checkChanged(_ receiver: UInt64) -> Result<Void, WatchReceiveError>? {
+  func checkChanged(_ receiver: WatchSeen) -> Result<Void, WatchReceiveError>? {
     if hasUnseen(receiver) {
       markSeen(receiver)
       return .success(())
@@ -83,12 +78,12 @@ struct WatchState<Value: Sendable> {
 
   /// `changed()` found nothing: check again, then answer now (returns the result) or park.
   /// A cancelled task is not parked (see `TokenNode.addWaiter` for the race this closes).
-  mutating func changedOrWait(_ receiver: UInt64, waiter: UInt64, _ continuation: ChangeContinuation)
+  mutating func changedOrWait(_ receiver: WatchSeen, waiter: UInt64, _ continuation: ChangeContinuation)
     -> Result<Void, any Error>?
   {
     if let now = checkChanged(receiver) { return now.mapError { $0 } }
     if Task.isCancelled { return .failure(CancellationError()) }
-    changeWaiters.append((waiter, receiver, continuation))
+    changeWaiters.append(ChangeWaiter(id: waiter, seen: receiver, continuation: continuation))
     return nil
   }
 
@@ -99,7 +94,7 @@ struct WatchState<Value: Sendable> {
 
   mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
     if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append((waiter, continuation))
+    closedWaiters.append(ClosedWaiter(id: waiter, continuation: continuation))
     return false
   }
 
@@ -107,4 +102,32 @@ struct WatchState<Value: Sendable> {
     guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
     return closedWaiters.remove(at: index).continuation
   }
+}
+
+/// One receiver's seen version: the version of the value it last saw, or `nil` when marked changed.
+///
+/// A class so the channel can mark a waiting receiver seen as it wakes it, and so a receiver needs no
+/// lookup (a dictionary from receiver to version cost a hash per `changed()`). @unchecked Sendable:
+/// `version` is read and written only under the channel's lock, which also makes every access
+/// exclusive, so Swift's run-time exclusivity check is skipped.
+final class WatchSeen: @unchecked Sendable {
+  @exclusivity(unchecked) var version: UInt64?
+
+  init(version: UInt64?) { self.version = version }
+}
+
+// The waiters live outside the generic `WatchState`: nested in it, their type metadata would be
+// generic too, and building it at run time showed up in W4's profile.
+
+/// A waiting `changed()`: its id (for cancellation), its receiver's seen version, its continuation.
+struct WatchChangeWaiter {
+  let id: UInt64
+  let seen: WatchSeen
+  let continuation: CheckedContinuation<Void, any Error>
+}
+
+/// A waiting `closed()`.
+struct WatchClosedWaiter {
+  let id: UInt64
+  let continuation: CheckedContinuation<Void, Never>
 }

@@ -3,6 +3,10 @@ import Synchronization
 /// Owns the lock of one watch channel: decide under it (a `WatchState` transition), resume after it.
 final class WatchStorage<Value: Sendable>: Sendable {
   private let state: Lock<WatchState<Value>>
+  private let nextWaiterID = Atomic<UInt64>(0)
+
+  /// Names one wait, so its cancellation handler can find it. An atomic: it needs no other state.
+  func makeWaiterID() -> UInt64 { nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
   init(_ initial: Value) { state = Lock(WatchState(initial)) }
 
@@ -15,8 +19,8 @@ final class WatchStorage<Value: Sendable>: Sendable {
     }
   }
 
-  func removeReceiver(_ id: UInt64) {
-    for continuation in state.withLock({ $0.removeReceiver(id) }) { continuation.resume() }
+  func removeReceiver() {
+    for continuation in state.withLock({ $0.removeReceiver() }) { continuation.resume() }
   }
 
   /// Stores through `body` and, when it returns true, bumps the version and wakes every `changed()`.
@@ -29,8 +33,10 @@ final class WatchStorage<Value: Sendable>: Sendable {
     return notified
   }
 
-  func changedOrWait(_ id: UInt64, waiter: UInt64, _ continuation: WatchState<Value>.ChangeContinuation) {
-    if let now = state.withLock({ $0.changedOrWait(id, waiter: waiter, continuation) }) {
+  func changedOrWait(
+    _ receiver: WatchSeen, waiter: UInt64, _ continuation: WatchState<Value>.ChangeContinuation
+  ) {
+    if let now = state.withLock({ $0.changedOrWait(receiver, waiter: waiter, continuation) }) {
       continuation.resume(with: now)
     }
   }
