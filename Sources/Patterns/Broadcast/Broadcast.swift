@@ -58,8 +58,8 @@ public enum Broadcast<Element: Sendable> {
       "Broadcast.channel(capacity:) needs a capacity of at least 1 (got \(capacity)): "
         + "a broadcast channel keeps each message until every receiver has read it, so it needs room for one")
     let storage = BroadcastStorage<Element>(capacity: capacity)
-    let receiverID = storage.addReceiver()
-    return (Sender(storage: storage), Receiver(storage: storage, id: receiverID))
+    let cursor = storage.addReceiver()
+    return (Sender(storage: storage), Receiver(storage: storage, cursor: cursor))
   }
 
   /// `send` found no receiver: nobody could ever read the message, so it was not stored.

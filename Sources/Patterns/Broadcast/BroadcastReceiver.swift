@@ -4,14 +4,15 @@ extension Broadcast {
   /// deinitialized its unread messages are released.
   public final class Receiver: Sendable {
     let storage: BroadcastStorage<Element>
-    let id: UInt64
+    /// The next position this receiver reads; read and written under the channel's lock.
+    let cursor: BroadcastCursor
 
-    init(storage: BroadcastStorage<Element>, id: UInt64) {
+    init(storage: BroadcastStorage<Element>, cursor: BroadcastCursor) {
       self.storage = storage
-      self.id = id
+      self.cursor = cursor
     }
 
-    deinit { storage.removeReceiver(id) }
+    deinit { storage.removeReceiver(cursor) }
 
     /// The next message, waiting for one if needed.
     ///
@@ -21,7 +22,7 @@ extension Broadcast {
     ///   when every sender is gone and nothing is left to read; `CancellationError` when the calling
     ///   task is cancelled while waiting (no message is consumed).
     public func receive() async throws -> Element {
-      switch storage.tryReceive(id) {
+      switch storage.tryReceive(cursor) {
       case .success(let value): return value
       case .failure(.closed): throw BroadcastReceiveError.closed
       case .failure(.lagged(let missed)): throw BroadcastReceiveError.lagged(missed: missed)
@@ -34,7 +35,7 @@ extension Broadcast {
       defer { wait?.end() }
       return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
-          storage.receiveOrWait(id, waiter: waiter, continuation)
+          storage.receiveOrWait(cursor, waiter: waiter, continuation)
         }
       } onCancel: { [storage] in
         storage.cancelReceive(waiter)
@@ -45,15 +46,15 @@ extension Broadcast {
     /// - Throws: ``BroadcastTryReceiveError/empty``, ``BroadcastTryReceiveError/closed`` or
     ///   ``BroadcastTryReceiveError/lagged(missed:)``.
     public func tryReceive() throws(TryReceiveError) -> Element {
-      try storage.tryReceive(id).get()
+      try storage.tryReceive(cursor).get()
     }
 
     /// A new receiver on the same channel that starts at the tail: it sees none of this
     /// receiver's unread messages, only what is sent from now on.
-    public func resubscribe() -> Receiver { Receiver(storage: storage, id: storage.addReceiver()) }
+    public func resubscribe() -> Receiver { Receiver(storage: storage, cursor: storage.addReceiver()) }
 
     /// Messages sent since this receiver's position, lost ones included (Tokio's `len`).
-    public var count: Int { storage.read { $0.unread(id) } }
+    public var count: Int { storage.read { $0.unread(cursor) } }
 
     /// Whether nothing is unread.
     public var isEmpty: Bool { count == 0 }

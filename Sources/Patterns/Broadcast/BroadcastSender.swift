@@ -20,7 +20,7 @@ extension Broadcast {
     }
 
     /// A new receiver that sees only messages sent from now on.
-    public func subscribe() -> Receiver { Receiver(storage: storage, id: storage.addReceiver()) }
+    public func subscribe() -> Receiver { Receiver(storage: storage, cursor: storage.addReceiver()) }
 
     /// Another sender on the same channel.
     public func clone() -> Sender {

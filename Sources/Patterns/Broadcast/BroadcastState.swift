@@ -3,7 +3,8 @@
 ///
 /// Positions: every message sent gets the next position (`tail`, then `tail + 1`, …). The ring slot of
 /// position `p` is `slots[p % capacity]`, so the channel holds positions `oldestHeld..<tail`. Each
-/// receiver has a cursor, the next position it reads. A slot stores the message and how many receivers
+/// receiver has a cursor, the next position it reads, kept in its own ``BroadcastCursor`` (as Tokio
+/// keeps `next` in the `Receiver`). A slot stores the message and how many receivers
 /// still have to read it; the message is released when that reaches zero (as Tokio's `rem`).
 struct BroadcastState<Element: Sendable> {
   typealias Continuation = CheckedContinuation<Element, any Error>
@@ -17,7 +18,7 @@ struct BroadcastState<Element: Sendable> {
 
   struct ReceiveWaiter {
     var id: UInt64
-    var receiver: UInt64
+    var receiver: BroadcastCursor
     var continuation: Continuation
   }
 
@@ -26,13 +27,11 @@ struct BroadcastState<Element: Sendable> {
   /// The position the next message gets; also how many messages were ever sent.
   private(set) var tail: UInt64 = 0
   private(set) var senderCount = 1
-  /// Receiver id → the next position it reads. Never iterated where order matters.
-  private var cursors: [UInt64: UInt64] = [:]
+  private(set) var receiverCount = 0
   /// Waiting receives, oldest first (FIFO wake-up).
   private var receiveWaiters: [ReceiveWaiter] = []
   /// Waiting `closed()` calls, oldest first.
-  private var closedWaiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
-  private var nextID: UInt64 = 0
+  private var closedWaiters: [BroadcastClosedWaiter] = []
   /// Slots with `remaining > 0`, kept as slots change so `Sender.count` costs O(1), not O(capacity).
   private(set) var heldCount = 0
 
@@ -41,7 +40,6 @@ struct BroadcastState<Element: Sendable> {
     slots = Array(repeating: Slot(), count: capacity)
   }
 
-  var receiverCount: Int { cursors.count }
   var isClosed: Bool { senderCount == 0 }
   /// The oldest position still in the ring.
   var oldestHeld: UInt64 { tail > UInt64(capacity) ? tail - UInt64(capacity) : 0 }
@@ -49,21 +47,15 @@ struct BroadcastState<Element: Sendable> {
   /// Every parked continuation: waiting receives and waiting `closed()` calls.
   var waiterCount: Int { receiveWaiters.count + closedWaiters.count }
 
-  mutating func makeID() -> UInt64 {
-    defer { nextID += 1 }
-    return nextID
-  }
-
   /// Unread messages for one receiver, lost ones included (Tokio's `Receiver::len`).
-  func unread(_ receiver: UInt64) -> Int { Int(tail - (cursors[receiver] ?? tail)) }
+  func unread(_ receiver: BroadcastCursor) -> Int { Int(tail - receiver.next) }
 
   // MARK: transitions
 
   /// A receiver joins at the tail: it reads only what is sent from now on.
-  mutating func addReceiver() -> UInt64 {
-    let id = makeID()
-    cursors[id] = tail
-    return id
+  mutating func addReceiver() -> BroadcastCursor {
+    receiverCount += 1
+    return BroadcastCursor(next: tail)
   }
 
   /// A sender object is made (`clone()`).
@@ -89,33 +81,33 @@ struct BroadcastState<Element: Sendable> {
   }
 
   /// A receiver object is gone: release its unread messages; the last one wakes `closed()` waiters.
-  mutating func removeReceiver(_ receiver: UInt64) -> [CheckedContinuation<Void, Never>] {
-    guard let cursor = cursors.removeValue(forKey: receiver) else { return [] }
-    for position in max(cursor, oldestHeld)..<tail { release(position) }
-    guard cursors.isEmpty else { return [] }
+  mutating func removeReceiver(_ receiver: BroadcastCursor) -> [CheckedContinuation<Void, Never>] {
+    receiverCount -= 1
+    for position in max(receiver.next, oldestHeld)..<tail { release(position) }
+    guard receiverCount == 0 else { return [] }
     defer { closedWaiters = [] }
-    return closedWaiters.map(\.continuation)
+    return closedWaiters.map { $0.continuation }
   }
 
   /// Reads the receiver's next message, or says why there is none. Lag moves the cursor to the
   /// oldest message still held and is reported once.
-  mutating func tryReceive(_ receiver: UInt64) -> Result<Element, BroadcastTryReceiveError> {
-    guard let cursor = cursors[receiver] else { return .failure(.closed) }
+  mutating func tryReceive(_ receiver: BroadcastCursor) -> Result<Element, BroadcastTryReceiveError> {
+    let cursor = receiver.next
     if cursor == tail { return .failure(isClosed ? .closed : .empty) }
     if cursor < oldestHeld {
-      cursors[receiver] = oldestHeld
+      receiver.next = oldestHeld
       return .failure(.lagged(missed: Int(oldestHeld - cursor)))
     }
     let value = slots[Int(cursor % UInt64(capacity))].value!
     release(cursor)
-    cursors[receiver] = cursor + 1
+    receiver.next = cursor + 1
     return .success(value)
   }
 
   /// A receive that found nothing: read again (a send may have come in between) and either answer
   /// now or park the continuation. Parks nothing for a task already cancelled: it would never be
   /// removed, because its cancellation handler has already run (or runs before the flag is read).
-  mutating func receiveOrWait(_ receiver: UInt64, waiter: UInt64, _ continuation: Continuation)
+  mutating func receiveOrWait(_ receiver: BroadcastCursor, waiter: UInt64, _ continuation: Continuation)
     -> Resumption?
   {
     switch tryReceive(receiver) {
@@ -140,7 +132,7 @@ struct BroadcastState<Element: Sendable> {
   /// `closed()`: returns true to return at once (no receivers, or the task is cancelled), or parks.
   mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
     if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append((waiter, continuation))
+    closedWaiters.append(BroadcastClosedWaiter(id: waiter, continuation: continuation))
     return false
   }
 
@@ -177,4 +169,22 @@ struct BroadcastState<Element: Sendable> {
       heldCount -= 1
     }
   }
+}
+
+/// One receiver's cursor: the next position it reads.
+///
+/// A class so a receiver needs no lookup (a dictionary from receiver to position cost a hash per
+/// message, a third of W3's instructions). @unchecked Sendable: `next` is read and written only under
+/// the channel's lock, which also makes every access exclusive, so Swift's run-time exclusivity
+/// check is skipped.
+final class BroadcastCursor: @unchecked Sendable {
+  @exclusivity(unchecked) var next: UInt64
+
+  init(next: UInt64) { self.next = next }
+}
+
+/// A waiting `closed()`. Outside the generic `BroadcastState`, so its metadata is not generic.
+struct BroadcastClosedWaiter {
+  let id: UInt64
+  let continuation: CheckedContinuation<Void, Never>
 }

@@ -4,11 +4,13 @@ import Synchronization
 /// transition) and resumes continuations only after releasing it.
 final class BroadcastStorage<Element: Sendable>: Sendable {
   private let state: Lock<BroadcastState<Element>>
+  private let nextWaiterID = Atomic<UInt64>(0)
 
   init(capacity: Int) { state = Lock(BroadcastState(capacity: capacity)) }
 
-  func makeID() -> UInt64 { state.withLock { $0.makeID() } }
-  func addReceiver() -> UInt64 { state.withLock { $0.addReceiver() } }
+  /// Names one wait, so its cancellation handler can find it. An atomic: it needs no other state.
+  func makeID() -> UInt64 { nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue }
+  func addReceiver() -> BroadcastCursor { state.withLock { $0.addReceiver() } }
   func addSender() { state.withLock { $0.addSender() } }
 
   func send(_ value: Element) -> Int? {
@@ -20,16 +22,18 @@ final class BroadcastStorage<Element: Sendable>: Sendable {
 
   func removeSender() { resume(state.withLock { $0.removeSender() }) }
 
-  func removeReceiver(_ id: UInt64) {
-    for continuation in state.withLock({ $0.removeReceiver(id) }) { continuation.resume() }
+  func removeReceiver(_ cursor: BroadcastCursor) {
+    for continuation in state.withLock({ $0.removeReceiver(cursor) }) { continuation.resume() }
   }
 
-  func tryReceive(_ id: UInt64) -> Result<Element, BroadcastTryReceiveError> {
-    state.withLock { $0.tryReceive(id) }
+  func tryReceive(_ cursor: BroadcastCursor) -> Result<Element, BroadcastTryReceiveError> {
+    state.withLock { $0.tryReceive(cursor) }
   }
 
-  func receiveOrWait(_ id: UInt64, waiter: UInt64, _ continuation: BroadcastState<Element>.Continuation) {
-    if let now = state.withLock({ $0.receiveOrWait(id, waiter: waiter, continuation) }) { resume([now]) }
+  func receiveOrWait(
+    _ cursor: BroadcastCursor, waiter: UInt64, _ continuation: BroadcastState<Element>.Continuation
+  ) {
+    if let now = state.withLock({ $0.receiveOrWait(cursor, waiter: waiter, continuation) }) { resume([now]) }
   }
 
   func cancelReceive(_ waiter: UInt64) {
