@@ -4,12 +4,11 @@ import Synchronization
 /// transition) and resumes continuations only after releasing it.
 final class BroadcastStorage<Element: Sendable>: Sendable {
   private let state: Lock<BroadcastState<Element>>
-  private let nextWaiterID = Atomic<UInt64>(0)
+  private let waiterIDs = WaiterIDs()
 
   init(capacity: Int) { state = Lock(BroadcastState(capacity: capacity)) }
 
-  /// Names one wait, so its cancellation handler can find it. An atomic: it needs no other state.
-  func makeID() -> UInt64 { nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue }
+  func makeID() -> UInt64 { waiterIDs.make() }
   func addReceiver() -> BroadcastCursor { state.withLock { $0.addReceiver() } }
   func addSender() { state.withLock { $0.addSender() } }
 

@@ -4,13 +4,9 @@ import Synchronization
 /// the counter that orders waiters across the tree.
 final class TokenTree: Sendable {
   let lock = Lock<Void>(())
-  private let nextWaiterID = Atomic<UInt64>(0)
+  private let waiterIDs = WaiterIDs()  // one sequence for the whole tree: cancel sorts by it
 
-  /// A number that orders this wait after every wait that began before it, anywhere in the tree.
-  /// An atomic, not the lock: the id is taken before the wait registers, and needs no other state.
-  func makeWaiterID() -> UInt64 {
-    nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
-  }
+  func makeWaiterID() -> UInt64 { waiterIDs.make() }
 }
 
 /// One token's node. Copies of a `CancellationToken` share it; ARC frees it when the last copy,

@@ -10,7 +10,7 @@ extension MPSC {
   @usableFromInline
   final class Storage: Sendable {
     @usableFromInline let state: Lock<State>
-    @usableFromInline let waiterIDs = Atomic<UInt64>(0)
+    @usableFromInline let waiterIDs = WaiterIDs()
 
     @usableFromInline
     init(maxCapacity: Int, isBounded: Bool, firstHolder: String) {
@@ -18,7 +18,7 @@ extension MPSC {
     }
 
     @inlinable
-    func makeWaiterID() -> UInt64 { waiterIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
+    func makeWaiterID() -> UInt64 { waiterIDs.make() }
 
     // MARK: sending
 

@@ -3,10 +3,9 @@ import Synchronization
 /// Owns the lock of one watch channel: decide under it (a `WatchState` transition), resume after it.
 final class WatchStorage<Value: Sendable>: Sendable {
   private let state: Lock<WatchState<Value>>
-  private let nextWaiterID = Atomic<UInt64>(0)
+  private let waiterIDs = WaiterIDs()
 
-  /// Names one wait, so its cancellation handler can find it. An atomic: it needs no other state.
-  func makeWaiterID() -> UInt64 { nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue }
+  func makeWaiterID() -> UInt64 { waiterIDs.make() }
 
   init(_ initial: Value) { state = Lock(WatchState(initial)) }
 
