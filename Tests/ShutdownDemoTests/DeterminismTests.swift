@@ -5,11 +5,11 @@ import Testing
 /// Scripted output must be byte-identical on every run: run each scenario many times in one
 /// process (sharing caches, allocator state and hash seeds) and compare.
 @Suite struct DeterminismTests {
-  static var everyScenario: [(pattern: String, scenario: String)] {
-    ShutdownDemo.catalogs.flatMap { catalog in catalog.scenarios.map { (catalog.pattern, $0.name) } }
+  static var everyScenario: [(command: String, scenario: String)] {
+    ShutdownDemo.catalogs.flatMap { catalog in catalog.scenarios.map { (catalog.command, $0.name) } }
   }
 
-  @Test(arguments: DeterminismTests.everyScenario.map { "\($0.pattern) \($0.scenario)" })
+  @Test(arguments: DeterminismTests.everyScenario.map { "\($0.command) \($0.scenario)" })
   func scenario_printsIdenticalOutput_twentyTimes(_ invocation: String) {
     let arguments = invocation.split(separator: " ").map(String.init)
     for format in ["text", "json"] {

@@ -12,7 +12,8 @@ import Testing
     knobs.workers = 2
     knobs.shutdownAt = .milliseconds(20)
     let report = await ScenarioRunner.runLive(
-      TokenScenarios.basic, pattern: "token", knobs: knobs, clock: ContinuousClock())
+      TokenStories.basic, command: "token", knobs: knobs, clock: ContinuousClock(),
+      trigger: ScriptedSignal(at: knobs.shutdownAt))
     #expect(report.failures.isEmpty)
     #expect(report.summary.observed == ["worker-1", "worker-2"])
     #expect(report.summary.aborted.isEmpty)

@@ -20,14 +20,14 @@ enum ScenarioBench {
         var virtual = Duration.zero
         for _ in 0..<repetitions {
           let start = clock.now
-          let report = ScenarioRunner.runScripted(scenario, pattern: catalog.pattern, knobs: catalog.defaults)
+          let report = ScenarioRunner.runScripted(scenario, command: catalog.command, knobs: catalog.defaults)
           walls.append(start.duration(to: clock.now))
           virtual = report.events.last?.time ?? .zero
         }
         walls.sort()
         rows.append(
           Row(
-            name: "\(catalog.pattern) \(scenario.name)", medianWall: walls[walls.count / 2], virtual: virtual)
+            name: "\(catalog.command) \(scenario.name)", medianWall: walls[walls.count / 2], virtual: virtual)
         )
       }
     }

@@ -1,12 +1,10 @@
 import Patterns
 
-/// Builds a pattern's subcommand from its catalog: the shared options, the scenario choice, and
-/// the run step (scripted scenarios, rendered in the chosen format).
+/// Builds a story subcommand from its catalog: the shared options, the scenario choice, and the run
+/// step (scripted stories, rendered in the chosen format).
 enum PatternCommand {
-  static func make(
-    _ catalog: PatternCatalog, aliases: [String] = [], abstract: String, discussion: String
-  ) -> CommandSpec {
-    let usedKnobs = Knob.allCases.filter { knob in catalog.scenarios.contains { $0.knobs.contains(knob) } }
+  static func make(_ catalog: StoryCatalog) -> CommandSpec {
+    let usedKnobs = catalog.knobs
     let scenarioNames = catalog.scenarios.map(\.name)
     var options = [
       OptionSpec(
@@ -25,15 +23,16 @@ enum PatternCommand {
         kind: .integer(0...maximumSeed), defaultValue: "0"),
       OptionSpec(
         name: "explore", valueName: "n",
-        help: "Run under seeds 1...n, check each scenario's invariants, and show the smallest seed that "
-          + "breaks one.",
+        help: "Run under seeds 0...n and check what must hold in every order (nothing accepted is lost, "
+          + "every task ends, the summary adds up); show the smallest seed that breaks it.",
         kind: .integer(1...maximumExploredSeeds)),
       OptionSpec(
         name: "no-color", help: "Never colour the output (NO_COLOR in the environment does the same).",
         kind: .flag),
     ]
     return CommandSpec(
-      name: catalog.pattern, aliases: aliases, abstract: abstract, discussion: discussion, options: options
+      name: catalog.command, aliases: catalog.aliases, abstract: catalog.abstract,
+      discussion: discussion(of: catalog), options: options
     ) { parsed, context in
       var knobs = catalog.defaults
       for knob in usedKnobs { knob.read(from: parsed, into: &knobs) }
@@ -43,9 +42,13 @@ enum PatternCommand {
       let color = context.useColor(noColorFlag: parsed.flag("no-color"))
       if parsed.wasGiven("explore") {
         guard !parsed.wasGiven("seed") else {
-          throw UsageError("--explore tries seeds 1...n itself; drop '--seed' or '--explore'")
+          throw UsageError("--explore tries seeds 0...n itself; drop '--seed' or '--explore'")
         }
         guard format == .text else { throw UsageError("--explore prints text only; drop '--format'") }
+      }
+      warnAboutUnusedKnobs(
+        parsed, knobs: usedKnobs, scenarios: scenarios, all: choice == "all", context: context)
+      if parsed.wasGiven("explore") {
         return explore(
           scenarios, catalog: catalog, knobs: knobs, seeds: parsed.integer("explore"), context: context,
           color: color)
@@ -53,8 +56,7 @@ enum PatternCommand {
       let seed = UInt64(parsed.integer("seed"))
       var failed = false
       for (index, scenario) in scenarios.enumerated() {
-        let report = ScenarioRunner.runScripted(
-          scenario, pattern: catalog.pattern, knobs: knobs, seed: seed)
+        let report = ScenarioRunner.runScripted(scenario, command: catalog.command, knobs: knobs, seed: seed)
         failed = failed || !report.failures.isEmpty
         switch format {
         case .text:
@@ -68,35 +70,63 @@ enum PatternCommand {
     }
   }
 
+  /// The catalog's paragraph, then each story with the knobs it reads.
+  static func discussion(of catalog: StoryCatalog) -> String {
+    let stories = catalog.scenarios.map { scenario in
+      let knobs = scenario.knobs.map { "--\($0.rawValue)" }
+      return "\(scenario.name) (\(knobs.isEmpty ? "no knobs" : knobs.joined(separator: ", ")))"
+    }
+    return catalog.discussion + " Scenarios: " + stories.joined(separator: "; ") + "."
+  }
+
+  /// A knob the chosen stories do not read changes nothing: say so on stderr, and still run.
+  static func warnAboutUnusedKnobs(
+    _ parsed: ParsedOptions, knobs: [Knob], scenarios: [Scenario], all: Bool, context: CommandContext
+  ) {
+    for knob in knobs where parsed.wasGiven(knob.rawValue) {
+      guard !scenarios.contains(where: { $0.knobs.contains(knob) }) else { continue }
+      let story = all ? "any of these stories" : "the \(scenarios[0].name) story"
+      let uses = Set(scenarios.flatMap(\.knobs))
+      let used = Knob.allCases.filter { uses.contains($0) }.map { "--\($0.rawValue)" }
+      context.writeError(
+        "note: --\(knob.rawValue) does not change \(story); "
+          + (used.isEmpty ? "it reads no knobs\n" : "it reads \(used.joined(separator: ", "))\n"))
+    }
+  }
+
   /// 2^32 - 1: seeds are for reproducing a run, so they stay short enough to type.
   static let maximumSeed = Int(UInt32.max)
   /// A ceiling that keeps a typo from running for hours: 100,000 seeds of one default-sized story take
   /// a few seconds in a release build, over a minute with 64 workers in a debug build.
   static let maximumExploredSeeds = 100_000
 
-  /// `--explore`: one line per scenario, or the smallest breaking seed with its timeline.
+  /// `--explore`: one line per story naming what held, or the smallest breaking seed with its timeline.
   private static func explore(
-    _ scenarios: [Scenario], catalog: PatternCatalog, knobs: Knobs, seeds: Int, context: CommandContext,
+    _ scenarios: [Scenario], catalog: StoryCatalog, knobs: Knobs, seeds: Int, context: CommandContext,
     color: Bool
   ) -> Int32 {
     var failed = false
     for scenario in scenarios {
-      let name = "\(catalog.pattern) · \(scenario.name)"
-      guard let found = ScenarioRunner.explore(scenario, pattern: catalog.pattern, knobs: knobs, seeds: seeds)
+      let name = "\(catalog.command) · \(scenario.name)"
+      let checks = ScenarioRunner.checks(of: scenario).map(\.what)
+      guard
+        let found = ScenarioRunner.explore(scenario, command: catalog.command, knobs: knobs, seeds: seeds)
       else {
-        context.write("\(name): seeds 1...\(seeds) explored; every invariant held\n")
+        context.write("\(name): seeds 0...\(seeds) explored; in every order:\n")
+        for check in checks { context.write("  - \(check)\n") }
         continue
       }
       failed = true
       context.write(
         found.seed == 0
-          ? "\(name): seed 0 (first-in first-out) already breaks an invariant: these knobs change the story\n"
-          : "\(name): seed \(found.seed) breaks an invariant\n")
+          ? "\(name): broken in the first-in first-out order (seed 0), so the plain run shows it:\n"
+          : "\(name): seed \(found.seed) breaks what must hold in every order:\n")
       for violation in found.violations { context.write("  - \(violation)\n") }
-      let knobArguments = found.report.knobs.map { " --\($0.name) \($0.value)" }.joined()
+      let knobArguments = found.report.knobArguments.map { " --\($0.name) \($0.value)" }.joined()
+      let seedArgument = found.seed == 0 ? "" : " --seed \(found.seed)"
       context.write(
-        "rerun it with: shutdown-demo \(catalog.pattern) --scenario \(scenario.name)\(knobArguments) "
-          + "--seed \(found.seed)\n\n")
+        "rerun it with: shutdown-demo \(catalog.command) --scenario \(scenario.name)\(knobArguments)"
+          + "\(seedArgument)\n\n")
       context.write(TextRenderer.render(found.report, width: context.columns, color: color))
     }
     return failed ? 1 : 0

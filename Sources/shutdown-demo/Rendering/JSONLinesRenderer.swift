@@ -6,11 +6,11 @@ import Patterns
 enum JSONLinesRenderer {
   static func render(_ report: ScenarioReport) -> String {
     var out = ""
-    let knobs = report.knobs.map { "\(string($0.name)):\(string($0.value))" }.joined(separator: ",")
+    let knobs = report.knobArguments.map { "\(string($0.name)):\(string($0.value))" }.joined(separator: ",")
     out += object([
-      ("type", string("header")), ("pattern", string(report.pattern)),
+      ("type", string("header")), ("pattern", string(report.command)),
       ("scenario", string(report.scenario)), ("headline", string(report.headline)),
-      ("knobs", "{\(knobs)}"),
+      ("knobs", "{\(knobs)}"), ("seed", "\(report.seed)"),
     ])
     for event in report.events {
       var fields = [
@@ -23,7 +23,7 @@ enum JSONLinesRenderer {
       out += object(fields)
     }
     let summary = report.summary
-    let extra = report.extraSummary.map { "\(string($0.label)):\(string($0.value))" }.joined(separator: ",")
+    let extra = report.measured.map { "\(string($0.label)):\(string($0.text))" }.joined(separator: ",")
     out += object([
       ("type", string("summary")), ("scenario", string(report.scenario)),
       ("shutdown_at_ns", summary.shutdownAt.map(nanoseconds) ?? "null"),

@@ -6,10 +6,12 @@ enum TextRenderer {
   static func render(_ report: ScenarioReport, width: Int, color: Bool) -> String {
     let style = Style(enabled: color)
     var out = ""
-    out += style.bold("\(report.pattern) · \(report.scenario)") + "\n"
+    out += style.bold("\(report.command) · \(report.scenario)") + "\n"
     out += wrap(report.headline, width: width, indent: "") + "\n"
-    if !report.knobs.isEmpty {
-      out += "knobs: " + report.knobs.map { "--\($0.name) \($0.value)" }.joined(separator: "  ") + "\n"
+    // The seed is part of the record, so a saved run says how to reproduce it (0, the default, needs no flag).
+    let knobs = report.knobArguments + (report.seed == 0 ? [] : [(name: "seed", value: "\(report.seed)")])
+    if !knobs.isEmpty {
+      out += "knobs: " + knobs.map { "--\($0.name) \($0.value)" }.joined(separator: "  ") + "\n"
     }
     out += "\n"
 
@@ -25,32 +27,35 @@ enum TextRenderer {
     out += "\n" + style.bold("summary:") + "\n"
     let rows = summaryRows(report)
     let labelWidth = rows.map(\.label.count).max() ?? 0
-    for row in rows { out += "  " + pad(row.label, labelWidth) + "  " + row.value + "\n" }
+    for row in rows { out += "  " + pad(row.label, labelWidth) + "  " + row.text + "\n" }
     for failure in report.failures { out += "  " + style.paint("FAILED: " + failure, for: .error) + "\n" }
     out += wrap(style.bold("lesson:") + " " + report.lesson, width: width, indent: "  ") + "\n"
     return out
   }
 
-  /// The measured invariants, in words. Counts that are zero and not the point are left out.
+  /// The measured facts, in words: the timeline's own, then the story's. Only what the story has:
+  /// "aborted at the deadline" only where there is a deadline, counts that are zero left out.
   static func summaryRows(_ report: ScenarioReport) -> [SummaryLine] {
     let summary = report.summary
     var rows: [SummaryLine] = []
     if !summary.participants.isEmpty {
-      var observed = "\(summary.observed.count) of \(summary.participants.count)"
       let missed = summary.participants.filter { !summary.observed.contains($0) }
-      if !missed.isEmpty { observed += " (not: \(missed.joined(separator: ", ")))" }
-      rows.append(SummaryLine(label: "observed the shutdown", value: observed))
+      rows.append(
+        SummaryLine(
+          "observed the shutdown", .fraction(summary.observed.count, of: summary.participants.count),
+          note: missed.isEmpty ? nil : "(not: \(missed.joined(separator: ", ")))"))
     }
-    rows.append(
-      SummaryLine(
-        label: "aborted at the deadline",
-        value: summary.aborted.isEmpty ? "none" : summary.aborted.joined(separator: ", ")))
-    if summary.lost > 0 { rows.append(SummaryLine(label: "messages lost", value: "\(summary.lost)")) }
-    if summary.skipped > 0 { rows.append(SummaryLine(label: "values skipped", value: "\(summary.skipped)")) }
+    if report.hasGraceDeadline {
+      rows.append(SummaryLine("aborted at the deadline", .names(summary.aborted)))
+    } else if !summary.aborted.isEmpty {
+      rows.append(SummaryLine("aborted", .names(summary.aborted)))
+    }
+    if summary.lost > 0 { rows.append(SummaryLine("messages lost", .count(summary.lost))) }
+    if summary.skipped > 0 { rows.append(SummaryLine("values skipped", .count(summary.skipped))) }
     if let quiet = summary.timeToQuiet {
-      rows.append(SummaryLine(label: "time to quiet", value: "\(formatDuration(quiet)) after the signal"))
+      rows.append(SummaryLine("time to quiet", .duration(quiet), note: "after the signal"))
     }
-    return rows + report.extraSummary
+    return rows + report.measured
   }
 
   private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {

@@ -3,7 +3,7 @@ import Synchronization
 
 /// The shutdown stories of `shutdown-demo mpsc`: producers feed a bounded work queue; SIGTERM
 /// arrives; what was accepted is drained, or reported — never silently lost.
-extension MPSCScenarios {
+extension MPSCStories {
   // MARK: drain
 
   /// At SIGTERM main cancels the producers: a send waiting for room gives up and delivers nothing;
@@ -11,18 +11,23 @@ extension MPSCScenarios {
   static let drain = Scenario(
     name: "drain",
     headline: { knobs in
-      "\(counted(knobs.workers, "producer")) feed a work queue of capacity \(knobs.capacity); the consumer needs "
-        + "\(formatDuration(knobs.consumerDelay)) per job. SIGTERM arrives at "
-        + "\(formatDuration(knobs.shutdownAt)): main stops the producers, and the consumer works "
-        + "through what was already accepted, within a grace period of \(formatDuration(knobs.grace))."
+      """
+      \(counted(knobs.workers, "producer")) feed\(knobs.workers == 1 ? "s" : "") a work queue of capacity \
+      \(knobs.capacity); the consumer needs \(formatDuration(knobs.consumerDelay)) per job. SIGTERM arrives \
+      at \(formatDuration(knobs.shutdownAt)): main stops the producers, and the consumer works through what \
+      was already accepted, within a grace period of \(formatDuration(knobs.grace)).
+      """
     },
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
-    lesson: "Stop the producers, then drain: every job the queue accepted is either processed or "
-      + "reported, and a send cancelled while waiting for room was never accepted at all.",
-    invariants: Invariant.all(
-      .everyParticipantObserved, .nothingAborted, .nothingLost, .everyAcceptedJobAccountedFor,
-      .measured("unprocessed", "none"))
+    lesson: """
+      Stop the producers, then drain: every job the queue accepted is either processed or reported, and \
+      a send cancelled while waiting for room was never accepted at all.
+      """,
+    invariants: [.everyParticipantObservedOrAborted, .everyTaskEnded],
+    outcome: [
+      .everyParticipantObserved, .nothingAborted, .nothingLost, .measured(unprocessedLabel, .names([])),
+    ]
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay, closeAtSignal: false)
   }
@@ -34,18 +39,23 @@ extension MPSCScenarios {
   static let closeThenDrain = Scenario(
     name: "close-then-drain",
     headline: { knobs in
-      "\(counted(knobs.workers, "producer")) feed a work queue of capacity \(knobs.capacity). At SIGTERM "
-        + "(\(formatDuration(knobs.shutdownAt))) the consumer calls close(): every send fails at once "
-        + "with .closed, but the jobs already queued are still received, one every "
-        + "\(formatDuration(knobs.consumerDelay)), before receive() returns nil."
+      """
+      \(counted(knobs.workers, "producer")) feed\(knobs.workers == 1 ? "s" : "") a work queue of capacity \
+      \(knobs.capacity). At SIGTERM (\(formatDuration(knobs.shutdownAt))) the consumer calls close(): every \
+      send fails at once with .closed, but the jobs already queued are still received, one every \
+      \(formatDuration(knobs.consumerDelay)), before receive() returns nil.
+      """
     },
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
-    lesson: "close() is not the end: it refuses new work at once, and the producers hear it from their "
-      + "next send, but the queue still holds accepted jobs; keep receiving until nil.",
-    invariants: Invariant.all(
-      .everyParticipantObserved, .nothingAborted, .nothingLost, .everyAcceptedJobAccountedFor,
-      .measured("unprocessed", "none"))
+    lesson: """
+      close() is not the end: it refuses new work at once, and the producers hear it from their next \
+      send, but the queue still holds accepted jobs; keep receiving until nil.
+      """,
+    invariants: [.everyParticipantObservedOrAborted, .everyTaskEnded],
+    outcome: [
+      .everyParticipantObserved, .nothingAborted, .nothingLost, .measured(unprocessedLabel, .names([])),
+    ]
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay, closeAtSignal: true)
   }
@@ -57,16 +67,21 @@ extension MPSCScenarios {
   static let timeout = Scenario(
     name: "timeout",
     headline: { knobs in
-      "The drain story with a consumer too slow for the grace period: it needs "
-        + "\(formatDuration(knobs.consumerDelay * slowFactor)) per job (\(slowFactor) × --consumer-delay). "
-        + "When the grace period of \(formatDuration(knobs.grace)) is over, main cancels it, and it "
-        + "reports what was left, by count and id."
+      """
+      The drain story with a consumer too slow for the grace period: it needs \
+      \(formatDuration(knobs.consumerDelay * slowFactor)) per job (\(slowFactor) × --consumer-delay). When \
+      the grace period of \(formatDuration(knobs.grace)) is over, main cancels it, and it reports what was \
+      left, by count and id.
+      """
     },
     knobs: [.workers, .shutdownAt, .grace, .capacity, .consumerDelay],
     participants: { knobs in producerNames(knobs.workers) + ["consumer"] },
-    lesson: "A grace period bounds the wait, not the work: what the consumer could not finish must be "
-      + "handed back or written down (here: reported by id), or it is lost without a trace.",
-    invariants: Invariant.all(.allButLastObserved, .lastParticipantAborted, .everyAcceptedJobAccountedFor)
+    lesson: """
+      A grace period bounds the wait, not the work: what the consumer could not finish must be handed \
+      back or written down (here: reported by id), or it is lost without a trace.
+      """,
+    invariants: [.everyParticipantObservedOrAborted, .everyTaskEnded],
+    outcome: [.allButLastObserved, .lastParticipantAborted]
   ) { context in
     await runShutdownStory(context, perJob: context.knobs.consumerDelay * slowFactor, closeAtSignal: false)
   }
@@ -117,9 +132,7 @@ extension MPSCScenarios {
         .consumerDone(await consume(queue, perJob: perJob, context: context))
       }
 
-      // The script: SIGTERM at --shutdown-at. A live service would wait for the signal instead.
-      try? await context.sleep(for: knobs.shutdownAt)
-      context.record("signal", .signal, "SIGTERM")
+      await context.waitForShutdownSignal()
       if closeAtSignal {
         queue.close()
         context.record("main", .notify, "queue.close(): no new job is accepted; queued jobs still drain")
@@ -141,7 +154,8 @@ extension MPSCScenarios {
           group.cancelAll()  // stop the grace timer
         case .graceExpired where consumerRunning:
           context.record(
-            "main", .deadline, "grace period of \(formatDuration(knobs.grace)) is over; cancels the consumer")
+            "main", .deadline,
+            "grace period of \(formatDuration(knobs.grace)) is over; cancels the Swift task of consumer")
           group.cancelAll()
         case .graceExpired, .timerStopped:
           break
@@ -149,25 +163,25 @@ extension MPSCScenarios {
       }
     }
     for producer in producers { await producer.value }
-    context.record("main", .exit, "exits")
+    context.mainExits("every producer and the consumer are done")
 
-    var lines = [
+    return [
       SummaryLine(
-        label: "jobs accepted",
-        value:
-          "\(log.accepted) = \(outcome.processed.count) processed + \(outcome.unprocessed.count) reported "
-          + "unprocessed"),
+        "jobs accepted",
+        .equation(
+          total: log.accepted,
+          parts: [
+            .init(outcome.processed.count, "processed"),
+            .init(outcome.unprocessed.count, "reported unprocessed"),
+          ])),
+      SummaryLine(unprocessedLabel, .names(outcome.unprocessed)),
       SummaryLine(
-        label: "unprocessed",
-        value: outcome.unprocessed.isEmpty ? "none" : outcome.unprocessed.joined(separator: ", ")),
+        closeAtSignal ? "refused by the closed queue" : "never accepted (send cancelled)",
+        .names(log.notAccepted)),
     ]
-    let refused = log.notAccepted
-    lines.append(
-      SummaryLine(
-        label: closeAtSignal ? "refused by the closed queue" : "never accepted (send cancelled)",
-        value: refused.isEmpty ? "none" : refused.joined(separator: ", ")))
-    return lines
   }
+
+  static let unprocessedLabel = "unprocessed"
 
   /// Sends a job every `pace` until its task is cancelled or the queue refuses it.
   static func produce(
@@ -239,7 +253,7 @@ extension MPSCScenarios {
       while let job = try? queue.tryReceive() { outcome.unprocessed.append(job) }
       context.record(
         "consumer", .lost,
-        "reports \(outcome.unprocessed.count) unprocessed job(s): "
+        "reports \(counted(outcome.unprocessed.count, "unprocessed job")): "
           + outcome.unprocessed.joined(separator: ", "),
         count: outcome.unprocessed.count)
     } else {
@@ -253,7 +267,7 @@ extension MPSCScenarios {
     return .milliseconds(paces[index % paces.count] + 10 * (index / paces.count))
   }
 
-  static func producerNames(_ count: Int) -> [String] { (1...max(count, 1)).map { "producer-\($0)" } }
+  static func producerNames(_ count: Int) -> [String] { Crew.names(count, prefix: "producer") }
 }
 
 /// What the producers' sends came to: how many jobs the queue accepted, and which it never did.

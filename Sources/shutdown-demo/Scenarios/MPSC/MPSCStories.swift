@@ -7,9 +7,16 @@ import Patterns
 /// (`[done = done.clone()]`), so it dies the moment that task ends; main ends its own with
 /// `_ = consume done`. Leaving a sender's end to "the last use" would make the story depend on the
 /// optimizer, and the output differ between debug and release builds.
-enum MPSCScenarios {
-  static let catalog = PatternCatalog(
-    pattern: "mpsc", scenarios: [basic, forgotDrop, backpressure, drain, closeThenDrain, timeout])
+enum MPSCStories {
+  static let catalog = StoryCatalog(
+    command: "mpsc",
+    abstract: "Many senders, one receiver: back-pressure, and \"every sender dropped\" as \"all done\".",
+    discussion: """
+      A bounded channel makes fast producers wait for a slow consumer; when every sender is gone, \
+      receive() returns nil, which tells main that all work is done. The Swift counterpart of \
+      tokio::sync::mpsc.
+      """,
+    scenarios: [basic, forgotDrop, backpressure, drain, closeThenDrain, timeout])
 
   // MARK: basic
 
@@ -18,27 +25,34 @@ enum MPSCScenarios {
   static let basic = Scenario(
     name: "basic",
     headline: { knobs in
-      "Each of \(counted(knobs.workers, "worker")) holds a clone of the sender and reports its results through "
-        + "it. "
-        + "Main drops its own sender and receives until receive() returns nil: that nil means every "
-        + "worker has finished, and nobody counted anything."
+      """
+      \(knobs.workers == 1 ? "The one worker holds" : "Each of \(knobs.workers) workers holds") a clone of \
+      the sender and reports its results through it. Main drops its own sender and receives until \
+      receive() returns nil: that nil means every worker has finished, and nobody counted anything.
+      """
     },
     knobs: [.workers],
     participants: { _ in [] },
-    lesson: "Give every task a sender and drop your own: when the last sender is gone, receive() "
-      + "returns nil, so \"all done\" needs no counter, and cannot miss a task.",
-    invariants: Invariant.all(
-      .nothingAborted, .nothingLost,
-      .measured("results received") { "\(2 * (Int(Invariant.knob("workers", in: $0)) ?? 0))" })
+    lesson: """
+      Give every task a sender and drop your own: when the last sender is gone, receive() returns nil, \
+      so "all done" needs no counter, and cannot miss a task.
+      """,
+    invariants: [
+      .nothingAborted, .nothingLost, .everyTaskEnded,
+      .measured(resultsReceived) { .count(2 * $0.knobs.workers) },
+    ]
   ) { context in
     let result = await runCompletionStory(context, mainDropsItsSender: true)
     return [
-      SummaryLine(label: "results received", value: "\(result.received)"),
+      SummaryLine(resultsReceived, .count(result.received)),
       SummaryLine(
-        label: "\"all done\" known at",
-        value: "\(formatTimestamp(result.allDoneAt ?? .zero)), as the last sender was dropped"),
+        "\"all done\" known at", .instant(result.allDoneAt ?? .zero), note: "(as the last sender was dropped)"
+      ),
     ]
   }
+
+  static let resultsReceived = "results received"
+  static let sendersAlive = "senders alive when main gave up"
 
   // MARK: forgot-drop
 
@@ -48,25 +62,30 @@ enum MPSCScenarios {
   static let forgotDrop = Scenario(
     name: "forgot-drop",
     headline: { knobs in
-      "The basic story with one line missing: main never drops its own sender. The "
-        + "\(counted(knobs.workers, "worker")) finish, but one sender is still alive, so receive() never returns nil and main "
-        + "would wait forever; the simulation reports the deadlock and who holds the sender."
+      """
+      The basic story with one line missing: main never drops its own sender. The workers finish, but \
+      one sender is still alive, so receive() never returns nil and main would wait forever; the \
+      simulation reports the deadlock and who holds the sender.
+      """
     },
     knobs: [.workers],
     participants: { _ in [] },
-    lesson: "A receive() that never returns nil means a sender is still alive somewhere, often your "
-      + "own: drop it before you wait (`_ = consume done`), and a sender stored in a property or "
-      + "captured by a closure lives as long as they do.",
+    lesson: """
+      A receive() that never returns nil means a sender is still alive somewhere, often your own: drop \
+      it before you wait (`_ = consume done`), and a sender stored in a property or captured by a \
+      closure lives as long as they do.
+      """,
     expectsDeadlock: true,
-    invariants: Invariant.all(
-      .nothingLost, .measured("results received") { "\(2 * (Int(Invariant.knob("workers", in: $0)) ?? 0))" },
-      .measured("senders alive when main gave up", "1 (main's own)"))
+    invariants: [
+      .nothingLost, .measured(resultsReceived) { .count(2 * $0.knobs.workers) },
+      .measured(sendersAlive, .count(1)),
+    ]
   ) { context in
     let result = await runCompletionStory(context, mainDropsItsSender: false)
     return [
-      SummaryLine(label: "results received", value: "\(result.received)"),
-      SummaryLine(label: "senders alive when main gave up", value: "\(result.sendersLeft) (main's own)"),
-      SummaryLine(label: "the fix", value: "`_ = consume done` before the receive loop (see: basic)"),
+      SummaryLine(resultsReceived, .count(result.received)),
+      SummaryLine(sendersAlive, .count(result.sendersLeft), note: "(main's own)"),
+      SummaryLine("the fix", .text("`_ = consume done` before the receive loop (see: basic)")),
     ]
   }
 
@@ -86,8 +105,8 @@ enum MPSCScenarios {
       context.record(
         "main", .start,
         "creates the channel and starts \(counted(knobs.workers, "worker")), each with a clone of the sender")
-      for (index, name) in workerNames(knobs.workers).enumerated() {
-        let unit = unitOfWork(forWorker: index)
+      for (index, name) in Crew.names(knobs.workers).enumerated() {
+        let unit = Crew.pace(ofWorker: index)
         group.addTask(name: name) { [done = done.clone()] in
           context.record(name, .start, "starts 2 jobs, \(formatDuration(unit)) each")
           for job in 1...2 {
@@ -109,7 +128,11 @@ enum MPSCScenarios {
         result = await receiveUntilNil(results, context: context)
         extendLifetime(done)  // main held it all along: that is the bug
       }
-      context.record("main", .exit, "exits")
+      if mainDropsItsSender {
+        context.mainExits("every result is in")
+      } else {
+        context.record("main", .note, "a real process would wait here forever: it never exits")
+      }
       return result
     }
   }
@@ -145,32 +168,41 @@ enum MPSCScenarios {
   static let backpressure = Scenario(
     name: "backpressure",
     headline: { knobs in
-      "A producer makes \(backpressureJobs) jobs, one every \(formatDuration(producerPace)); the consumer "
-        + "needs \(formatDuration(knobs.consumerDelay)) per job. First on a channel of capacity "
-        + "\(knobs.capacity): when it is full, send() waits. Then on an unbounded channel: nothing "
-        + "waits, and the queue grows."
+      """
+      A producer makes \(backpressureJobs) jobs, one every \(formatDuration(producerPace)); the consumer \
+      needs \(formatDuration(knobs.consumerDelay)) per job. First on a channel of capacity \
+      \(knobs.capacity): when it is full, send() waits. Then on an unbounded channel: nothing waits, and \
+      the queue grows.
+      """
     },
     knobs: [.capacity, .consumerDelay],
     participants: { _ in [] },
-    lesson: "A bounded channel makes a fast producer wait for a slow consumer, so the queue (and the "
-      + "memory it holds) never exceeds its capacity; an unbounded one grows for as long as the "
-      + "producer outpaces the consumer.",
-    invariants: Invariant.all(.nothingLost, .peakQueuedWithinCapacity)
+    lesson: """
+      A bounded channel makes a fast producer wait for a slow consumer, so the queue (and the memory it \
+      holds) never exceeds its capacity; an unbounded one grows for as long as the producer outpaces \
+      the consumer.
+      """,
+    invariants: [.nothingLost, .everyTaskEnded]
   ) { context in
     context.record("main", .start, "a bounded channel of capacity \(context.knobs.capacity)")
     let bounded = await runProducerAndConsumer(context, capacity: context.knobs.capacity)
     context.record("main", .start, "the same producer and consumer on an unbounded channel")
     let unbounded = await runProducerAndConsumer(context, capacity: nil)
+    context.mainExits("both runs are done")
     return [
       SummaryLine(
-        label: "bounded: peak queued", value: "\(bounded.peak) (capacity \(context.knobs.capacity))"),
-      SummaryLine(
-        label: "bounded: producer waited",
-        value: bounded.waits == 0
-          ? "never" : "\(bounded.waits) times, \(formatDuration(bounded.waited)) in all"),
-      SummaryLine(label: "unbounded: peak queued", value: "\(unbounded.peak)"),
-      SummaryLine(label: "unbounded: producer waited", value: "never"),
+        "bounded: peak queued", .bounded(bounded.peak, limit: .init(context.knobs.capacity, "capacity"))),
+      SummaryLine("bounded: producer waited", waited(bounded)),
+      SummaryLine("unbounded: peak queued", .count(unbounded.peak)),
+      SummaryLine("unbounded: producer waited", waited(unbounded)),
     ]
+  }
+
+  /// "never", or "4 times, 800ms in all".
+  static func waited(_ pressure: Pressure) -> Measure {
+    pressure.waits == 0
+      ? .text("never")
+      : .text("\(counted(pressure.waits, "time")), \(formatDuration(pressure.waited)) in all")
   }
 
   static let backpressureJobs = 10
@@ -252,21 +284,6 @@ enum MPSCScenarios {
     return pressure
   }
 
-  // MARK: helpers shared with the shutdown stories
-
-  /// Each worker has its own pace, so the story has an order.
-  static func unitOfWork(forWorker index: Int) -> Duration {
-    let paces = [300, 450, 700, 550, 850, 400, 650, 950]
-    return .milliseconds(paces[index % paces.count] + 10 * (index / paces.count))
-  }
-
-  /// "1 worker", "3 workers".
-  static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
-
   /// "no sender", "1 sender", "2 senders".
-  static func senders(_ count: Int) -> String {
-    count == 0 ? "no sender" : count == 1 ? "1 sender" : "\(count) senders"
-  }
-
-  static func workerNames(_ count: Int) -> [String] { (1...max(count, 1)).map { "worker-\($0)" } }
+  static func senders(_ count: Int) -> String { count == 0 ? "no sender" : counted(count, "sender") }
 }

@@ -2,9 +2,16 @@ import Patterns
 
 /// `shutdown-demo joinset` (alias `task-group`): wait for every task, and abort the ones that will
 /// not finish in time.
-enum JoinSetScenarios {
-  static let catalog = PatternCatalog(
-    pattern: "joinset", scenarios: [basic, timeout, failure, forgotToAwait, tracker, taskGroup])
+enum JoinSetStories {
+  static let catalog = StoryCatalog(
+    command: "joinset", aliases: ["task-group"],
+    abstract: "Join set and task tracker: wait for every task; abort stragglers at a deadline.",
+    discussion: """
+      Workers run in a JoinSet (tokio's JoinSet) or under a TaskTracker (tokio-util's TaskTracker); at \
+      SIGTERM main waits for them, and aborts whoever is left when the grace period ends. The \
+      task-group scenario shows the same with Swift's withThrowingTaskGroup.
+      """,
+    scenarios: [basic, timeout, failure, forgotToAwait, tracker, taskGroup])
 
   // MARK: basic
 
@@ -12,28 +19,33 @@ enum JoinSetScenarios {
   static let basic = Scenario(
     name: "basic",
     headline: { knobs in
-      "Main spawns \(knobs.workers) workers into a JoinSet, each with a child token. SIGTERM arrives at "
-        + "\(formatDuration(knobs.shutdownAt)); main cancels the root and calls joinNext() until it returns nil: "
-        + "results arrive in the order the workers finish, not the order they were spawned."
+      """
+      Main spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token. SIGTERM \
+      arrives at \(formatDuration(knobs.shutdownAt)); main cancels the root and calls joinNext() until it \
+      returns nil: results arrive in the order the workers finish, not the order they were spawned.
+      """
     },
     knobs: [.workers, .shutdownAt],
-    participants: { knobs in TokenScenarios.workerNames(knobs.workers) },
-    lesson: "A join set hands results back in completion order; carry an id in the result if you need to "
-      + "know whose it is. joinNext() returning nil means every task has been joined.",
-    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted, .joinedEveryParticipantOnce)
+    participants: { knobs in Crew.names(knobs.workers) },
+    lesson: """
+      A join set hands results back in completion order; carry an id in the result if you need to know \
+      whose it is. joinNext() returning nil means every task has been joined.
+      """,
+    invariants: [.everyParticipantObserved, .everyTaskEnded, .namesEveryParticipantOnce(joinedInOrder)],
+    outcome: [.nothingAborted]
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
     let set = JoinSet<String>()
-    context.record("main", .start, "spawns \(knobs.workers) workers into a JoinSet, each with a child token")
-    for (index, name) in TokenScenarios.workerNames(knobs.workers).enumerated() {
+    context.record(
+      "main", .start, "spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token")
+    for (index, name) in Crew.names(knobs.workers).enumerated() {
       let token = root.childToken()
       // The first spawned is the slowest, so completion order is not spawn order.
-      let unit = TokenScenarios.unitOfWork(forWorker: knobs.workers - 1 - index)
+      let unit = Crew.pace(ofWorker: knobs.workers - 1 - index)
       set.spawn(name: name) { try await runJoinWorker(name, unit: unit, token: token, context: context) }
     }
-    try await context.sleep(for: knobs.shutdownAt)
-    context.record("signal", .signal, "SIGTERM")
+    await context.waitForShutdownSignal()
     root.cancel()
     context.record("main", .notify, "root.cancel(); now joinNext() until nil")
     var order: [String] = []
@@ -41,9 +53,11 @@ enum JoinSetScenarios {
       context.record("main", .receive, "joinNext() → \(describe(outcome))")
       if case .success(let value) = outcome { order.append(String(value.prefix { $0 != ":" })) }
     }
-    context.record("main", .exit, "joinNext() returned nil: the set is empty; exit 0")
-    return [SummaryLine(label: "joined in order", value: order.joined(separator: ", "))]
+    context.mainExits("joinNext() returned nil: the set is empty")
+    return [SummaryLine(joinedInOrder, .names(order))]
   }
+
+  static let joinedInOrder = "joined in order"
 
   // MARK: timeout
 
@@ -52,40 +66,48 @@ enum JoinSetScenarios {
   static let timeout = Scenario(
     name: "timeout",
     headline: { knobs in
-      "\(knobs.workers) workers in a JoinSet; the last one needs 3s to flush its buffer when it stops. SIGTERM "
-        + "at \(formatDuration(knobs.shutdownAt)); main joins for at most \(formatDuration(knobs.grace)), "
-        + "then abortAll() and keeps joining: each straggler comes back as JoinError.cancelled."
+      """
+      \(counted(knobs.workers, "worker")) in a JoinSet; the last one needs 3s to flush its buffer when it \
+      stops. SIGTERM at \(formatDuration(knobs.shutdownAt)); main joins for at most \
+      \(formatDuration(knobs.grace)), then abortAll() and keeps joining: each straggler comes back as \
+      JoinError.cancelled.
+      """
     },
     knobs: [.workers, .shutdownAt, .grace],
-    participants: { knobs in TokenScenarios.workerNames(knobs.workers) },
-    lesson: "shutdown with a deadline is abortAll() at the deadline, then join until nil: the set tells "
-      + "you exactly which tasks finished and which were cut off.",
-    invariants: Invariant.all(
-      .everyParticipantObserved, .lastParticipantAborted, .measured("joined as JoinError.cancelled", "1"))
+    participants: { knobs in Crew.names(knobs.workers) },
+    lesson: """
+      shutdown with a deadline is abortAll() at the deadline, then join until nil: the set tells you \
+      exactly which tasks finished and which were cut off.
+      """,
+    invariants: [
+      .everyParticipantObserved, .everyTaskEnded,
+      .measured(joinedCancelled) { .count($0.summary.aborted.count) },
+    ],
+    outcome: [.lastParticipantAborted]
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
     let set = JoinSet<String>()
-    let names = TokenScenarios.workerNames(knobs.workers)
-    context.record("main", .start, "spawns \(knobs.workers) workers into a JoinSet, each with a child token")
+    let names = Crew.names(knobs.workers)
+    context.record(
+      "main", .start, "spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token")
     for (index, name) in names.enumerated() {
       let token = root.childToken()
       let cleanup: Duration = index == names.count - 1 ? .seconds(3) : .milliseconds(100)
       set.spawn(name: name) {
         try await runJoinWorker(
-          name, unit: TokenScenarios.unitOfWork(forWorker: index), cleanup: cleanup, token: token,
+          name, unit: Crew.pace(ofWorker: index), cleanup: cleanup, token: token,
           context: context)
       }
     }
-    try await context.sleep(for: knobs.shutdownAt)
-    context.record("signal", .signal, "SIGTERM")
+    await context.waitForShutdownSignal()
     root.cancel()
     context.record("main", .notify, "root.cancel(); joins for at most \(formatDuration(knobs.grace))")
     let timer = startDeadline(after: knobs.grace, context: context) {
       let left = set.count
       guard left > 0 else { return }
       context.record(
-        "main", .deadline, "grace period is over; abortAll() on \(left) task(s) still in the set")
+        "main", .deadline, "grace period is over; abortAll() on \(counted(left, "task")) still in the set")
       set.abortAll()
     }
     var cancelled = 0
@@ -94,9 +116,11 @@ enum JoinSetScenarios {
       if case .failure(.cancelled) = outcome { cancelled += 1 }
     }
     timer.cancel()
-    context.record("main", .exit, "the set is empty; exit 0")
-    return [SummaryLine(label: "joined as JoinError.cancelled", value: "\(cancelled)")]
+    context.mainExits("the set is empty")
+    return [SummaryLine(joinedCancelled, .count(cancelled))]
   }
+
+  static let joinedCancelled = "joined as JoinError.cancelled"
 
   // MARK: failure
 
@@ -104,18 +128,23 @@ enum JoinSetScenarios {
   static let failure = Scenario(
     name: "failure",
     headline: { _ in
-      "Two rounds of three tasks; the second task of each throws \"disk full\" at 500ms. Round 1 joins with "
-        + "a joinNext() loop: the error is one result among others. Round 2 uses joinAll(): it throws at the "
-        + "first error and aborts the rest."
+      """
+      Two rounds of three tasks; the second task of each throws "disk full" at 500ms. Round 1 joins with \
+      a joinNext() loop: the error is one result among others. Round 2 uses joinAll(): it throws at the \
+      first error and aborts the rest.
+      """
     },
     knobs: [],
     participants: { _ in [] },
-    lesson: "joinNext() hands you each failure and lets the rest go on; joinAll() is all-or-nothing. After "
-      + "joinAll() throws, the aborted tasks are still in the set: await shutdown() to see them stop.",
-    invariants: Invariant.all(
-      .abortedExactly { _ in ["all-1", "all-3"] },
-      .measured("joinNext loop", "2 value(s), 1 error(s), nobody aborted"),
-      .measured("joinAll", "threw the first error, aborted 2 task(s)"))
+    lesson: """
+      joinNext() hands you each failure and lets the rest go on; joinAll() is all-or-nothing. After \
+      joinAll() throws, the aborted tasks are still in the set: await shutdown() to see them stop.
+      """,
+    invariants: [
+      .everyTaskEnded, .abortedExactly { _ in ["all-1", "all-3"] },
+      .measured(loopResults, .tally([.init(2, "values"), .init(1, "errors"), .init(0, "aborted")], of: nil)),
+      .measured(joinAllAborted, .count(2)),
+    ]
   ) { context in
     context.record("main", .start, "round 1: spawns next-1, next-2, next-3; joins with joinNext()")
     let loopSet = JoinSet<String>()
@@ -135,21 +164,27 @@ enum JoinSetScenarios {
     var aborted = 0
     do throws(JoinError) {
       let values = try await allSet.joinAll()
-      context.record("main", .receive, "joinAll() → \(values.count) value(s)")
+      context.record("main", .receive, "joinAll() → \(counted(values.count, "value"))")
     } catch {
       aborted = allSet.count
       context.record(
         "main", .error,
-        "joinAll() threw \(describe(error)); it aborted the other \(aborted) task(s), still in the set")
+        "joinAll() threw \(describe(error)); it aborted the other \(counted(aborted, "task")), still in the set"
+      )
       await allSet.shutdown()
       context.record("main", .note, "shutdown(): they have stopped; the set is empty")
     }
-    context.record("main", .exit, "exit 0")
+    // A task failed: the process reports it, even though main handled every result.
+    context.mainExits("both rounds are joined", failedStep: true)
     return [
-      SummaryLine(label: "joinNext loop", value: "\(values) value(s), \(errors) error(s), nobody aborted"),
-      SummaryLine(label: "joinAll", value: "threw the first error, aborted \(aborted) task(s)"),
+      SummaryLine(
+        loopResults, .tally([.init(values, "values"), .init(errors, "errors"), .init(0, "aborted")], of: nil)),
+      SummaryLine(joinAllAborted, .count(aborted), note: "(joinAll threw the first error and aborted them)"),
     ]
   }
+
+  static let loopResults = "joinNext loop"
+  static let joinAllAborted = "aborted by joinAll"
 
   struct DiskFull: Error, CustomStringConvertible {
     var description: String { "disk full" }
@@ -173,7 +208,7 @@ enum JoinSetScenarios {
             done += 1
           }
         } catch is CancellationError {
-          context.record(name, .abort, "aborted after \(done) of \(units) unit(s)")
+          context.record(name, .abort, "aborted after \(done) of \(counted(units, "unit"))")
           throw CancellationError()
         }
         context.record(name, .exit, "finished \(units) units")
@@ -207,11 +242,11 @@ enum JoinSetScenarios {
       try await context.sleep(for: cleanup)
     } catch {
       let phase = cleaningUp ? "in the middle of its clean-up" : "in the middle of unit \(units + 1)"
-      context.record(name, .abort, "aborted after \(units) unit(s), \(phase)")
+      context.record(name, .abort, "aborted after \(counted(units, "unit")), \(phase)")
       throw error
     }
-    context.record(name, .exit, "exits after \(units) unit(s)")
-    return "\(name): \(units) unit(s)"
+    context.record(name, .exit, "exits after \(counted(units, "unit"))")
+    return "\(name): \(counted(units, "unit"))"
   }
 
   /// Runs `action` after `delay` in its own task, unless that task is cancelled first.

@@ -1,35 +1,39 @@
 import Patterns
-import Synchronization
 
 /// The join-set scenarios about lifetimes: work nobody waits for, a tracker, and Swift's task group.
-extension JoinSetScenarios {
+extension JoinSetStories {
   // MARK: forgot-to-await
 
   /// Saves go into a join set and are joined; uploads are plain unstructured tasks nobody awaits.
   static let forgotToAwait = Scenario(
     name: "forgot-to-await",
     headline: { knobs in
-      "Main starts \(knobs.workers) saves in a JoinSet and \(knobs.workers) uploads as unstructured tasks "
-        + "(Task {}), joins the set, and returns. Whatever upload has not finished by then is lost with the process."
+      """
+      Main starts \(counted(knobs.workers, "save")) in a JoinSet and \(counted(knobs.workers, "upload")) as \
+      unstructured tasks (Task {}), joins the set, and returns. Whatever upload has not finished by then \
+      is lost with the process.
+      """
     },
     knobs: [.workers],
     participants: { _ in [] },
-    lesson: "An unstructured task nobody awaits is fire-and-forget: when main returns, the process exits and "
-      + "takes it along. Put work you care about in a join set (or a task group, or a tracker) and wait for it.",
-    invariants: Invariant.all(
-      .nothingAborted,
-      .measured("saves finished") {
-        "\(Invariant.knob("workers", in: $0)) of \(Invariant.knob("workers", in: $0)) (joined)"
-      })
+    lesson: """
+      An unstructured task nobody awaits is fire-and-forget: when main returns, the process exits and \
+      takes it along. Put work you care about in a join set (or a task group, or a tracker) and wait for it.
+      """,
+    invariants: [
+      .nothingAborted, .measured(savesFinished) { .fraction($0.knobs.workers, of: $0.knobs.workers) },
+    ]
   ) { context in
     let knobs = context.knobs
     let set = JoinSet<String>()
-    let uploadsDone = Counter()
+    let uploadsDone = Collected<String>()
     context.record(
-      "main", .start, "starts \(knobs.workers) saves in a JoinSet and \(knobs.workers) uploads with Task {}")
+      "main", .start,
+      "starts \(counted(knobs.workers, "save")) in a JoinSet and \(counted(knobs.workers, "upload")) with Task {}"
+    )
     for index in 0..<knobs.workers {
       let save = "save-\(index + 1)"
-      let saveTime = TokenScenarios.unitOfWork(forWorker: index)
+      let saveTime = Crew.pace(ofWorker: index)
       set.spawn(name: save) {
         context.record(save, .start, "starts saving (\(formatDuration(saveTime)))")
         try await context.sleep(for: saveTime)
@@ -43,20 +47,22 @@ extension JoinSetScenarios {
           upload, .start, "starts uploading (\(formatDuration(uploadTime))); nobody awaits this task")
         try await context.sleep(for: uploadTime)
         context.record(upload, .exit, "uploaded")
-        uploadsDone.increment()
+        uploadsDone.append(upload)
       }
     }
     var saved = 0
     while let outcome = await set.joinNext() {
       if case .success = outcome { saved += 1 }
     }
-    context.record("main", .exit, "joined \(saved) save(s); returns without awaiting the uploads")
+    context.mainExits("joined \(counted(saved, "save")); returns without awaiting the uploads")
     return [
-      SummaryLine(label: "saves finished", value: "\(saved) of \(knobs.workers) (joined)"),
+      SummaryLine(savesFinished, .fraction(saved, of: knobs.workers), note: "(joined)"),
       SummaryLine(
-        label: "uploads finished", value: "\(uploadsDone.value) of \(knobs.workers) (never awaited)"),
+        "uploads finished", .fraction(uploadsDone.values.count, of: knobs.workers), note: "(never awaited)"),
     ]
   }
+
+  static let savesFinished = "saves finished"
 
   // MARK: tracker
 
@@ -65,16 +71,20 @@ extension JoinSetScenarios {
   static let tracker = Scenario(
     name: "tracker",
     headline: { knobs in
-      "\(knobs.workers) connections run under a TaskTracker, each with a child token. SIGTERM at "
-        + "\(formatDuration(knobs.shutdownAt)): main cancels the root, close()s the tracker and wait()s; a "
-        + "connection that arrives after close() is tracked too. A second tracker is dropped with its task running."
+      """
+      \(counted(knobs.workers, "connection")) run under a TaskTracker, each with a child token. SIGTERM at \
+      \(formatDuration(knobs.shutdownAt)): main cancels the root, close()s the tracker and wait()s; a \
+      connection that arrives after close() is tracked too. A second tracker is dropped with its task \
+      running.
+      """
     },
     knobs: [.workers, .shutdownAt],
-    participants: { knobs in (1...max(knobs.workers, 1)).map { "conn-\($0)" } + ["conn-late"] },
-    lesson:
-      "A TaskTracker only counts: close() then wait() returns once every tracked task, even one spawned "
-      + "after close(), has ended. It keeps no results and aborts nothing, not even in its deinit.",
-    invariants: Invariant.all(.everyParticipantObserved, .nothingAborted)
+    participants: { knobs in Crew.names(knobs.workers, prefix: "conn") + ["conn-late"] },
+    lesson: """
+      A TaskTracker only counts: close() then wait() returns once every tracked task, even one spawned \
+      after close(), has ended. It keeps no results and aborts nothing, not even in its deinit.
+      """,
+    invariants: [.everyParticipantObserved, .everyTaskEnded, .nothingAborted]
   ) { context in
     let knobs = context.knobs
     let root = CancellationToken()
@@ -92,33 +102,34 @@ extension JoinSetScenarios {
         "drops the scratch tracker (count \(scratch.count)); its task runs on, where a JoinSet's deinit would abort it"
       )
     }
-    context.record("main", .note, "spawns \(knobs.workers) connections through the tracker")
+    context.record("main", .note, "spawns \(counted(knobs.workers, "connection")) through the tracker")
     for index in 0..<knobs.workers {
       let name = "conn-\(index + 1)"
       let token = root.childToken()
       tracker.spawn(name: name) {
-        await TokenScenarios.runWorker(
-          name, unit: TokenScenarios.unitOfWork(forWorker: index), token: token, context: context)
+        await Crew.work(
+          name, unit: Crew.pace(ofWorker: index), noun: "unit", context: context, look: Crew.tokenLook(token))
       }
     }
-    try await context.sleep(for: knobs.shutdownAt)
-    context.record("signal", .signal, "SIGTERM")
+    await context.waitForShutdownSignal()
     root.cancel()
     let closed = tracker.close()
     context.record(
-      "main", .notify, "root.cancel(); tracker.close() → \(closed); \(tracker.count) task(s) still tracked")
+      "main", .notify,
+      "root.cancel(); tracker.close() → \(closed); \(counted(tracker.count, "task")) still tracked")
     try await context.sleep(for: .milliseconds(100))
     let late = root.childToken()
     tracker.spawn(name: "conn-late") {
-      await TokenScenarios.runWorker("conn-late", unit: .milliseconds(300), token: late, context: context)
+      await Crew.work(
+        "conn-late", unit: .milliseconds(300), noun: "unit", context: context, look: Crew.tokenLook(late))
     }
     context.record(
       "main", .note, "a connection arrives after close(): spawned and tracked anyway (count \(tracker.count))"
     )
     context.record("main", .wait, "tracker.wait(): returns when closed and empty")
     await tracker.wait()
-    context.record("main", .exit, "wait() returned: closed and empty (count \(tracker.count)); exit 0")
-    return [SummaryLine(label: "results kept by the tracker", value: "none (it only counts)")]
+    context.mainExits("wait() returned: closed and empty (count \(tracker.count))")
+    return [SummaryLine("results kept by the tracker", .names([]), note: "(it only counts)")]
   }
 
   // MARK: task-group
@@ -128,16 +139,21 @@ extension JoinSetScenarios {
   static let taskGroup = Scenario(
     name: "task-group",
     headline: { knobs in
-      "Two owners, each with a worker and a stubborn child that ignores cancellation for 5s: group uses "
-        + "withThrowingTaskGroup, set uses a JoinSet. SIGTERM at \(formatDuration(knobs.shutdownAt)): both "
-        + "cancel their children and wait at most \(formatDuration(knobs.grace))."
+      """
+      Two owners, each with a worker and a stubborn child that ignores cancellation for 5s: group uses \
+      withThrowingTaskGroup, set uses a JoinSet. SIGTERM at \(formatDuration(knobs.shutdownAt)): both \
+      cancel their children and wait at most \(formatDuration(knobs.grace)).
+      """
     },
     knobs: [.shutdownAt, .grace],
     participants: { _ in ["group-worker", "group-stubborn", "set-worker", "set-stubborn"] },
-    lesson: "A task group's scope cannot end before every child has, so one child that ignores cancellation "
-      + "holds the whole shutdown. A join set can be given up on at the deadline (abortAll, then detachAll): "
-      + "the owner moves on, and the process exit ends the straggler.",
-    invariants: Invariant.all(.observedExactly { _ in ["group-worker", "set-worker"] }, .nothingAborted)
+    lesson: """
+      A task group's scope cannot end before every child has, so one child that ignores cancellation \
+      holds the whole shutdown. A join set can be given up on at the deadline (abortAll, then detachAll): \
+      the owner moves on, and the process exit ends the straggler.
+      """,
+    invariants: [.nothingAborted],
+    outcome: [.observedExactly { _ in ["group-worker", "set-worker"] }]
   ) { context in
     let knobs = context.knobs
     let sigterm = CancellationToken()
@@ -150,15 +166,14 @@ extension JoinSetScenarios {
       await runSetSide(sigterm: sigterm, context: context)
       return elapsed(context)
     }
-    try await context.sleep(for: knobs.shutdownAt)
-    context.record("signal", .signal, "SIGTERM")
+    await context.waitForShutdownSignal()
     sigterm.cancel()
     let groupDone = await groupSide.value
     let setDone = await setSide.value
-    context.record("main", .exit, "both owners are done; exit 0")
+    context.mainExits("both owners are done")
     return [
-      SummaryLine(label: "group's scope ended at", value: formatTimestamp(groupDone)),
-      SummaryLine(label: "set's owner moved on at", value: formatTimestamp(setDone)),
+      SummaryLine("group's scope ended at", .instant(groupDone)),
+      SummaryLine("set's owner moved on at", .instant(setDone)),
     ]
   }
 
@@ -170,7 +185,8 @@ extension JoinSetScenarios {
 
   /// withThrowingTaskGroup: cancelAll() at SIGTERM, then the scope waits for every child.
   static func runGroupSide(sigterm: CancellationToken, context: ScenarioContext) async {
-    let running = NameList(["group-worker", "group-stubborn"])
+    let running = Collected<String>()
+    for name in ["group-worker", "group-stubborn"] { running.append(name) }
     try? await withThrowingTaskGroup(of: SideEvent.self) { group in
       group.addTask(name: "group-worker") { await cooperativeWorker("group-worker", context: context) }
       group.addTask(name: "group-stubborn") { await stubbornWorker("group-stubborn", context: context) }
@@ -178,7 +194,7 @@ extension JoinSetScenarios {
       group.cancelAll()
       context.record("group", .notify, "group.cancelAll(): every child task is cancelled")
       let deadline = startDeadline(after: context.knobs.grace, context: context) {
-        let left = running.names
+        let left = running.values
         guard !left.isEmpty else { return }
         context.record(
           "group", .deadline,
@@ -186,7 +202,7 @@ extension JoinSetScenarios {
             + left.joined(separator: ", "))
       }
       while let event = try await group.next() {
-        if case .stopped(let name) = event { running.remove(name) }
+        if case .stopped(let name) = event { running.remove { $0 == name } }
       }
       deadline.cancel()
     }
@@ -211,7 +227,8 @@ extension JoinSetScenarios {
       guard !set.isEmpty else { return }
       context.record(
         "set", .deadline,
-        "grace period is over; \(set.count) task(s) ignore the abort: detachAll() and move on")
+        "grace period is over; \(counted(set.count, "task")) still running despite the abort: detachAll() and move on"
+      )
       set.detachAll()
     }
     while let outcome = await set.joinNext() {
@@ -245,19 +262,4 @@ extension JoinSetScenarios {
   static func nonCancellableSleep(_ duration: Duration, context: ScenarioContext, name: String? = nil) async {
     await spawnTask(name: name) { try? await context.sleep(for: duration) }.value
   }
-}
-
-/// Names of tasks still running, shared between an owner and its deadline task.
-final class NameList: Sendable {
-  private let storage: Mutex<[String]>
-  init(_ names: [String]) { storage = Mutex(names) }
-  func remove(_ name: String) { storage.withLock { $0.removeAll { $0 == name } } }
-  var names: [String] { storage.withLock { $0 } }
-}
-
-/// A count bumped from any task.
-final class Counter: Sendable {
-  private let storage = Mutex(0)
-  func increment() { storage.withLock { $0 += 1 } }
-  var value: Int { storage.withLock { $0 } }
 }

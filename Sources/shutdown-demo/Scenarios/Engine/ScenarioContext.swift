@@ -1,0 +1,92 @@
+import Patterns
+
+/// What a running story gets: the clock, the timeline to write, the knobs, and where its shutdown
+/// signal comes from. Nothing here says whether time is virtual or real, or the signal scripted or
+/// sent by a person.
+struct ScenarioContext: Sendable {
+  var clock: any Clock<Duration>
+  var timeline: Timeline
+  var knobs: Knobs
+  /// Delivers the shutdown signal: at a scripted time, or when a real one arrives.
+  var trigger: any ShutdownTrigger
+
+  /// Waits `duration` on the story's clock; throws `CancellationError` if the task is cancelled.
+  func sleep(for duration: Duration) async throws { try await clock.sleep(for: duration) }
+
+  /// Records a step; shorthand for `timeline.record`.
+  func record(_ actor: String, _ kind: TimelineEvent.Kind, _ detail: String, count: Int? = nil) {
+    timeline.record(actor, kind, detail, count: count)
+  }
+
+  /// Waits for the shutdown signal and records its arrival. Every story learns "SIGTERM arrives"
+  /// here and nowhere else, so a live run can hand it a real signal instead of a scripted one.
+  func waitForShutdownSignal() async {
+    let signal = await trigger.arrival(on: self)
+    record("signal", .signal, signal)
+  }
+
+  /// Sleeps `duration`, unless the shutdown signal comes first: then returns `true`, the signal
+  /// recorded. For a producer that works until the signal ("a job every 100ms until SIGTERM").
+  func sleepUnlessShutdownSignal(for duration: Duration) async -> Bool {
+    guard let signal = await trigger.sleep(for: duration, orArrival: self) else { return false }
+    record("signal", .signal, signal)
+    return true
+  }
+
+  /// Waits until `delay` after the shutdown signal, without recording it: for a task that starts
+  /// late, after the shutdown has begun.
+  func waitForStartAfterSignal(_ delay: Duration) async {
+    await trigger.arrival(plus: delay, on: self)
+  }
+
+  /// Main's last line: what it did, then the exit status its process would end with by the
+  /// shutdown contract: 0 when everything stopped on its own terms, 1 when a task had to be
+  /// cancelled from outside (aborted) or a step failed.
+  func mainExits(_ what: String, failedStep: Bool = false) {
+    var aborted: [String] = []
+    for event in timeline.events where event.kind == .abort && !aborted.contains(event.actor) {
+      aborted.append(event.actor)
+    }
+    let cut = aborted.isEmpty ? "" : ", but \(listed(aborted)) had to be aborted"
+    record("main", .exit, "\(what)\(cut); exit \(aborted.isEmpty && !failedStep ? 0 : 1)")
+  }
+}
+
+/// Where a story's shutdown signal comes from.
+protocol ShutdownTrigger: Sendable {
+  /// Waits until the signal arrives and returns its name ("SIGTERM"). Returns at once if it already did.
+  func arrival(on context: ScenarioContext) async -> String
+  /// Sleeps `duration` on the context's clock, or until the signal arrives if that is sooner:
+  /// returns the signal's name if it arrived, `nil` if the whole duration passed first.
+  func sleep(for duration: Duration, orArrival context: ScenarioContext) async -> String?
+  /// Waits until `delay` after the signal's arrival.
+  func arrival(plus delay: Duration, on context: ScenarioContext) async
+}
+
+/// The scripted signal: SIGTERM at a fixed offset from the start of the timeline.
+struct ScriptedSignal: ShutdownTrigger {
+  var at: Duration
+  var name = "SIGTERM"
+
+  func arrival(on context: ScenarioContext) async -> String {
+    let wait = at - context.timeline.now
+    if wait >= .zero { try? await context.sleep(for: wait) }
+    return name
+  }
+
+  func sleep(for duration: Duration, orArrival context: ScenarioContext) async -> String? {
+    // Decided from the script, not by racing two timers: which of two timers due at the same
+    // instant fires first is up to the seed, and the story must not depend on it.
+    guard context.timeline.now + duration >= at else {
+      try? await context.sleep(for: duration)
+      return nil
+    }
+    return await arrival(on: context)
+  }
+
+  func arrival(plus delay: Duration, on context: ScenarioContext) async {
+    // One sleep to the moment, as a script would write it.
+    let wait = at + delay - context.timeline.now
+    if wait >= .zero { try? await context.sleep(for: wait) }
+  }
+}
