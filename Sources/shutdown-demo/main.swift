@@ -6,6 +6,10 @@ import Patterns
   import Darwin
 #endif
 
-// Output into a closed pipe must end the run quietly: see `writeAll`.
+// Output into a closed pipe must end the run quietly, and any other write error must be reported:
+// see `OutputFailures`.
 signal(SIGPIPE, SIG_IGN)
-exit(ShutdownDemo.tool.run(arguments: Array(CommandLine.arguments.dropFirst()), context: .live()))
+let outputFailures = OutputFailures()
+let code = ShutdownDemo.tool.run(
+  arguments: Array(CommandLine.arguments.dropFirst()), context: .live(failures: outputFailures))
+exit(outputFailures.finalStatus(after: code))

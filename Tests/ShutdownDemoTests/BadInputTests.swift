@@ -4,8 +4,8 @@ import Testing
 @testable import shutdown_demo
 
 /// Every wrong invocation of the real binary, one row each: exit 64, nothing on stdout, and on stderr
-/// exactly three lines — one `Error:` line that names what was wrong and the accepted form, the
-/// usage line of the subcommand (or the root), and the help hint.
+/// exactly three parts — one `Error:` line that names what was wrong and the accepted form, the
+/// usage of the subcommand (or the root, wrapped as help wraps it), and the help hint.
 @Suite struct BadInputTests {
   /// One wrong invocation and the phrases its `Error:` line must contain.
   struct Row: Sendable, CustomTestStringConvertible {
@@ -174,7 +174,15 @@ import Testing
     let (stdout, stderr, exitCode) = try BinaryRunner.run(row.arguments)
     #expect(exitCode == 64)
     #expect(stdout == "")
-    let lines = stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    // The usage wraps as help's does: join its continuation lines back into one.
+    var lines: [String] = []
+    for line in stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      if line.hasPrefix("    "), let last = lines.last, last.hasPrefix("Usage: ") {
+        lines[lines.count - 1] += " " + line.drop { $0 == " " }
+      } else {
+        lines.append(line)
+      }
+    }
     try #require(lines.count == 4, "expected three lines and a final line break:\n\(stderr)")
     #expect(lines[0].hasPrefix("Error: "))
     for mention in row.mentions {

@@ -19,9 +19,9 @@ private func expectUsageError(
   let (code, output) = CLIFixture.run(arguments, environment: environment)
   #expect(code == 64, sourceLocation: sourceLocation)
   #expect(output.out == "", sourceLocation: sourceLocation)
-  #expect(output.err == "Error: \(message)\n\(usage)\n\(see)\n", sourceLocation: sourceLocation)
-  // Three lines and the final line break: nothing a user typed may add a line.
-  #expect(output.errLines.count == 4, sourceLocation: sourceLocation)
+  // Three parts and the final line break (the usage wrapped as help wraps it, joined back here):
+  // nothing a user typed may add a line.
+  #expect(output.errLines == ["Error: \(message)", usage, see, ""], sourceLocation: sourceLocation)
 }
 
 private func expectRootError(
@@ -179,13 +179,13 @@ func integerValue_notAWholeNumberInRange_isInvalid(value: String) {
 @Test(arguments: [
   ("-1s", "durations cannot be negative"),
   ("+1s", "durations take no sign"),
-  ("1x", "unknown unit 'x' (use ms, s, m or h)"),
-  ("1 s", "unknown unit ' s' (use ms, s, m or h)"),
-  ("1S", "unknown unit 'S' (use ms, s, m or h)"),
+  ("1x", "unknown unit 'x' (use ns, us, ms, s, m or h)"),
+  ("1 s", "unknown unit ' s' (use ns, us, ms, s, m or h)"),
+  ("1S", "unknown unit 'S' (use ns, us, ms, s, m or h)"),
   ("abc", "the number is missing"),
   ("s", "the number is missing"),
   ("", "the value is empty"),
-  ("1", "the unit is missing (ms, s, m or h)"),
+  ("1", "the unit is missing (ns, us, ms, s, m or h)"),
   ("1.5.2s", "the number is malformed"),
   (".5s", "the number is malformed"),
   ("5.s", "the number is malformed"),
@@ -275,8 +275,13 @@ func durationValue_malformed_namesTheReasonAndTheAcceptedForm(value: String, rea
   #expect(output.err == "Error: the fake failed\n")
 }
 
-@Test func usageError_isNeverWrapped_evenOnNarrowTerminals() {
+@Test func usageError_wrapsItsUsageLikeHelp_onNarrowTerminals() {
   expectUsageError(
     ["joinset", "--bogus"], "Unknown option '--bogus'.", usage: joinsetUsage, see: joinsetSee,
     environment: ["COLUMNS": "40"])
+  let (_, output) = CLIFixture.run(["joinset", "--bogus"], environment: ["COLUMNS": "40"])
+  #expect(
+    output.err.split(separator: "\n").filter { $0.hasPrefix("Usage: ") || $0.hasPrefix("    ") }.allSatisfy {
+      $0.count <= 40
+    })
 }

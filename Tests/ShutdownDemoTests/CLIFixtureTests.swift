@@ -10,7 +10,18 @@ final class CapturedOutput: Sendable {
 
   var out: String { stdout.withLock { $0 } }
   var err: String { stderr.withLock { $0 } }
-  var errLines: [String] { err.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+  /// The lines of stderr, with a wrapped usage joined back into its `Usage:` line.
+  var errLines: [String] {
+    var lines: [String] = []
+    for line in err.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+      if line.hasPrefix("    "), let last = lines.last, last.hasPrefix("Usage: ") {
+        lines[lines.count - 1] += " " + line.drop { $0 == " " }
+      } else {
+        lines.append(line)
+      }
+    }
+    return lines
+  }
 
   func context(environment: [String: String] = ["COLUMNS": "80"], terminal: Bool = false) -> CommandContext {
     CommandContext(

@@ -40,6 +40,8 @@ private let tokenHelp = """
 private let joinsetHelp = """
   OVERVIEW: Drain a task group before exiting.
 
+  ALIASES: 'task-group' is another name for 'joinset'.
+
   USAGE: shutdown-demo joinset [--grace <duration>] [--format <format>]
                                [--only <workers>] [--label <text>]
                                [--exit-code <code>]
@@ -100,6 +102,9 @@ func commandHelp_wrapsLongUsageAndDescriptions_andWorksThroughAliases(arguments:
   let expected = """
     OVERVIEW: Drain a task group before
     exiting.
+
+    ALIASES: 'task-group' is another name
+    for 'joinset'.
 
     USAGE: shutdown-demo joinset
         [--grace <duration>]

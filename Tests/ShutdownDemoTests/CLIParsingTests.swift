@@ -54,8 +54,11 @@ private func expectRun(
   expectRun(["token"], "token scenario=basic workers=3 color=true\n", terminal: true)
   expectRun(["token"], "token scenario=basic workers=3 color=false\n", terminal: false)
   expectRun(["token", "--no-color"], "token scenario=basic workers=3 color=false\n", terminal: true)
+  // no-color.org: an empty NO_COLOR does not count; TERM=dumb gets none.
   expectRun(
-    ["token"], "token scenario=basic workers=3 color=false\n", environment: ["NO_COLOR": ""], terminal: true)
+    ["token"], "token scenario=basic workers=3 color=true\n", environment: ["NO_COLOR": ""], terminal: true)
+  expectRun(
+    ["token"], "token scenario=basic workers=3 color=false\n", environment: ["TERM": "dumb"], terminal: true)
   expectRun(
     ["token"], "token scenario=basic workers=3 color=false\n", environment: ["NO_COLOR": "1"], terminal: true)
 }

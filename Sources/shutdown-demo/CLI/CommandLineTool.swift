@@ -38,13 +38,13 @@ struct CommandLineTool: Sendable {
       context.write(version + "\n")
       return 0
     case .usageError(let error):
-      context.writeError(renderUsageError(error, current: nil))
+      context.writeError(renderUsageError(error, current: nil, columns: context.columns))
       return Self.usageExitCode
     case .execute(let command, let options):
       do {
         return try command.run(options, context)
       } catch let error as UsageError {
-        context.writeError(renderUsageError(error, current: command))
+        context.writeError(renderUsageError(error, current: command, columns: context.columns))
         return Self.usageExitCode
       } catch {
         context.writeError("Error: \(singleLine(String(describing: error)))\n")
@@ -87,6 +87,10 @@ struct CommandLineTool: Sendable {
     guard let target = arguments.first else { return .rootHelp }
     if target == "-h" || target == "--help" { return .rootHelp }
     guard let command = command(named: target) else {
+      if target == "help" {
+        return .usageError(
+          UsageError("'help' is not a subcommand; 'help <subcommand>' or '--help' shows help"))
+      }
       if looksLikeOption(target) {
         return .usageError(unknownOption(target, candidates: ["--help", "-h"], commandName: nil))
       }
@@ -113,6 +117,9 @@ struct CommandLineTool: Sendable {
         if looksLikeOption(argument), argument != "--" {
           let candidates = command.options.map(\.flagName) + ["--help"]
           return .failure(unknownOption(argument, candidates: candidates, commandName: command.name))
+        }
+        if argument == "help" {
+          return fail("Unexpected argument 'help'; for this subcommand's help, add '--help'")
         }
         return fail("Unexpected argument \(quoted(argument))")
       }
@@ -165,20 +172,26 @@ struct CommandLineTool: Sendable {
   private func unknownOption(_ argument: String, candidates: [String], commandName: String?) -> UsageError {
     // Suggest on the name only, so `--wokers=3` still finds `--workers`.
     let name = String(argument.prefix { $0 != "=" })
+    // An option of other subcommands: say which, since that is the likelier mistake than a typo.
+    let owners = commands.filter { command in command.options.contains { $0.flagName == name } }.map(\.name)
+    if !owners.isEmpty, commandName != nil {
+      return UsageError(
+        "Unknown option \(quoted(name)) for this subcommand; it is an option of \(owners.joined(separator: ", "))",
+        commandName: commandName)
+    }
     let hint = Suggestions.closest(to: name, among: candidates).map { " Did you mean '\($0)'?" } ?? ""
     return UsageError("Unknown option \(quoted(name)).\(hint)", commandName: commandName)
   }
 
-  /// The three lines of a usage error. `current` is the command being run, used when the error
-  /// does not name one.
-  func renderUsageError(_ error: UsageError, current: CommandSpec?) -> String {
+  /// A usage error: one `Error:` line, the usage (wrapped as help wraps it), and the help hint.
+  /// `current` is the command being run, used when the error does not name one.
+  func renderUsageError(_ error: UsageError, current: CommandSpec?, columns: Int = 80) -> String {
     let command = error.commandName.flatMap { self.command(named: $0) } ?? current
-    // Unwrapped on purpose: a usage error is always exactly three lines.
-    let usage = HelpText(tool: self, columns: 80).usage(for: command)
+    let usage = HelpText(tool: self, columns: columns).usageSection(for: command, label: "Usage:")
     let helpCommand = command.map { "\(name) \($0.name) --help" } ?? "\(name) --help"
     return """
       Error: \(singleLine(error.message))
-      Usage: \(usage)
+      \(usage)
         See '\(helpCommand)' for more information.
 
       """

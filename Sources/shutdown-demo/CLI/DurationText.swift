@@ -3,8 +3,8 @@
 /// Grammar: a non-negative decimal number followed directly by a unit, with no spaces and no sign.
 /// The number is ASCII digits, optionally followed by a single `.` and 1–3 more digits (`1.5s`,
 /// `0.25s`, `1.001h`); there must be a digit on both sides of the dot. Units are `ns`, `us`, `ms`,
-/// `s`, `m` and `h`. `us` and `ns` exist so that `formatDuration(_:)` can print every duration the
-/// parser can produce; help texts only advertise the common ones.
+/// `s`, `m` and `h`. Every message that lists the units lists all six; help's examples show the
+/// common ones. A story given sub-millisecond knobs shows its timeline with as many decimals as it needs.
 ///
 /// Values are computed with checked `Int64` nanosecond arithmetic, never `Double`, so `1.1s` is
 /// exactly 1 100 000 000 ns. Three decimal places keep every value exact for `us` and above;
@@ -64,8 +64,8 @@ enum DurationParseError: Error, Sendable, Equatable, CustomStringConvertible {
     case .missingNumber: "the number is missing"
     case .malformedNumber: "the number is malformed"
     case .tooManyDecimals: "at most 3 decimal places are allowed"
-    case .missingUnit: "the unit is missing (ms, s, m or h)"
-    case .unknownUnit(let unit): "unknown unit \(quoted(unit)) (use ms, s, m or h)"
+    case .missingUnit: "the unit is missing (ns, us, ms, s, m or h)"
+    case .unknownUnit(let unit): "unknown unit \(quoted(unit)) (use ns, us, ms, s, m or h)"
     case .finerThanNanosecond: "the value is finer than a nanosecond"
     case .tooLarge: "the value is too large"
     }

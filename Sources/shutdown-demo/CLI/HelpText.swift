@@ -26,10 +26,11 @@ struct HelpText {
 
   /// The `USAGE:` line, wrapped with continuation lines aligned under the first option (or indented
   /// by 4 when the command prefix is too long to leave room).
-  private func usageSection(for command: CommandSpec?) -> String {
+  /// `label` is `USAGE:` in help and `Usage:` in a usage error, which wraps the same way.
+  func usageSection(for command: CommandSpec?, label: String = "USAGE:") -> String {
     let tokens = usageTokens(for: command)
     let prefixTokens = command == nil ? 1 : 2
-    let head = "USAGE: " + tokens.prefix(prefixTokens).joined(separator: " ")
+    let head = label + " " + tokens.prefix(prefixTokens).joined(separator: " ")
     let indent = head.count + 1 <= width / 2 ? head.count + 1 : 4
     var lines = [head]
     for token in tokens.dropFirst(prefixTokens) {
@@ -62,6 +63,13 @@ struct HelpText {
   /// A subcommand's help: overview, discussion, usage and its options plus `-h, --help`.
   func commandHelp(_ command: CommandSpec) -> String {
     var sections = [wrap("OVERVIEW: " + command.abstract)]
+    if !command.aliases.isEmpty {
+      let names = command.aliases.map { "'\($0)'" }.joined(separator: ", ")
+      sections.append(
+        wrap(
+          "ALIASES: \(names) \(command.aliases.count == 1 ? "is another name" : "are other names") for '\(command.name)'."
+        ))
+    }
     if let discussion = command.discussion { sections.append(wrapParagraphs(discussion)) }
     sections.append(usageSection(for: command))
     let rows =
@@ -119,22 +127,44 @@ struct HelpText {
   }
 }
 
-/// Greedy word wrap on spaces. A word longer than the width gets a line of its own rather than
-/// being broken; an empty text gives one empty line. Lines after the first start with `indent`,
-/// which counts toward the width.
+/// Greedy word wrap on spaces, by visible width: ANSI escape codes take no columns, so coloured
+/// text wraps where plain text does. A word longer than the width gets a line of its own rather
+/// than being broken; an empty text gives one empty line. Lines after the first start with
+/// `indent`, which counts toward the width.
 func wrapWords(_ text: String, width: Int, indent: String = "") -> [String] {
   var lines: [String] = []
   var line = ""
+  var lineWidth = 0
   for word in text.split(separator: " ") {
+    let wordWidth = visibleWidth(word)
     if line.isEmpty {
       line = String(word)
-    } else if line.count + 1 + word.count <= width {
+      lineWidth = wordWidth
+    } else if lineWidth + 1 + wordWidth <= width {
       line += " " + word
+      lineWidth += 1 + wordWidth
     } else {
       lines.append(line)
       line = indent + word
+      lineWidth = indent.count + wordWidth
     }
   }
   lines.append(line)
   return lines
+}
+
+/// The columns `text` takes on a terminal: its characters, less ANSI escape sequences (`ESC [ … m`).
+func visibleWidth(_ text: some StringProtocol) -> Int {
+  var width = 0
+  var inEscape = false
+  for character in text {
+    if inEscape {
+      if character.isLetter { inEscape = false }
+    } else if character == "\u{1B}" {
+      inEscape = true
+    } else {
+      width += 1
+    }
+  }
+  return width
 }

@@ -12,10 +12,12 @@ enum JSONLinesRenderer {
       ("scenario", string(report.scenario)), ("headline", string(report.headline)),
       ("knobs", "{\(knobs)}"), ("seed", "\(report.seed)"),
     ])
+    let decimals = timestampDecimals(report.events.map(\.time))
     for event in report.events {
       var fields = [
         ("type", string("event")), ("scenario", string(report.scenario)),
-        ("time_ns", nanoseconds(event.time)), ("time", string(formatTimestamp(event.time))),
+        ("time_ns", nanoseconds(event.time)),
+        ("time", string(formatTimestamp(event.time, decimals: decimals))),
         ("actor", string(event.actor)), ("kind", string(event.kind.rawValue)),
         ("detail", string(event.detail)),
       ]

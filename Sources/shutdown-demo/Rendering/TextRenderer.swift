@@ -15,13 +15,19 @@ enum TextRenderer {
     }
     out += "\n"
 
-    let times = report.events.map { formatTimestamp($0.time) }
+    let decimals = timestampDecimals(report.events.map(\.time))
+    let times = report.events.map { formatTimestamp($0.time, decimals: decimals) }
     let timeWidth = max(4, times.map(\.count).max() ?? 0)
     let whoWidth = max(3, report.events.map(\.actor.count).max() ?? 0)
     out += "  " + pad("time", timeWidth, right: true) + "  " + pad("who", whoWidth) + "  what\n"
+    // A long "what" wraps under its own column, not at column 0 where the terminal would put it.
+    let whatColumn = 2 + timeWidth + 2 + whoWidth + 2
+    let hanging = String(repeating: " ", count: whatColumn)
     for (event, time) in zip(report.events, times) {
       let line = pad(time, timeWidth, right: true) + "  " + pad(event.actor, whoWidth) + "  "
-      out += "  " + line + style.paint(event.detail, for: event.kind) + "\n"
+      let what = wrapWords(event.detail, width: max(width - whatColumn, 20))
+      out +=
+        "  " + line + what.map { style.paint($0, for: event.kind) }.joined(separator: "\n" + hanging) + "\n"
     }
 
     out += "\n" + style.bold("summary:") + "\n"
@@ -70,12 +76,25 @@ enum TextRenderer {
   }
 }
 
-/// Virtual time as the timeline shows it: seconds with milliseconds, "1.250s".
-func formatTimestamp(_ time: Duration) -> String {
+/// Time as the timeline shows it: seconds with `decimals` places (3: milliseconds, "1.250s").
+func formatTimestamp(_ time: Duration, decimals: Int = 3) -> String {
   let (seconds, attoseconds) = time.components
-  let millis = attoseconds / 1_000_000_000_000_000
-  let fraction = String(millis)
-  return "\(seconds)." + String(repeating: "0", count: 3 - fraction.count) + fraction + "s"
+  var unit: Int64 = 1_000_000_000_000_000_000
+  for _ in 0..<decimals { unit /= 10 }
+  let fraction = String(attoseconds / unit)
+  return "\(seconds)." + String(repeating: "0", count: decimals - fraction.count) + fraction + "s"
+}
+
+/// How many decimals a timeline needs so that no two different times print alike: milliseconds,
+/// unless some event falls between them (a knob of `500us`), then micro- or nanoseconds.
+func timestampDecimals(_ times: [Duration]) -> Int {
+  var decimals = 3
+  for time in times {
+    let attoseconds = time.components.attoseconds
+    if attoseconds % 1_000_000_000_000 != 0 { return 9 }  // finer than a microsecond
+    if attoseconds % 1_000_000_000_000_000 != 0 { decimals = 6 }  // finer than a millisecond
+  }
+  return decimals
 }
 
 /// ANSI colours by event kind; everything passes through unchanged when colour is off.

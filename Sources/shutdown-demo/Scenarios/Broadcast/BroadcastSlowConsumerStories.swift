@@ -16,7 +16,7 @@ extension BroadcastStories {
       """
       A producer broadcasts a job every 100ms, then the shutdown at \(formatDuration(knobs.shutdownAt)), \
       into a ring of \(counted(knobs.capacity, "message")). \(fastWorkers(knobs)) \
-      worker-\(knobs.workers) takes \(formatDuration(knobs.consumerDelay)) per job, and loses whatever the \
+      worker-\(knobs.workers)\(knobs.workers == 1 ? "," : "") takes \(formatDuration(knobs.consumerDelay)) per job, and loses whatever the \
       ring overwrites before it reads it.
       """
     },
@@ -35,7 +35,7 @@ extension BroadcastStories {
     context.record(
       "main", .start,
       "creates a broadcast channel holding \(counted(knobs.capacity, "message")); "
-        + "\(counted(knobs.workers, "worker")) subscribe")
+        + "\(counted(knobs.workers, "worker")) \(knobs.workers == 1 ? "subscribes" : "subscribe")")
     let handled = Tally(knobs.workers)
     var jobs = 0
     await withTaskGroup(of: Void.self) { group in

@@ -125,7 +125,7 @@ enum Crew {
       "main", .start,
       now.isEmpty
         ? "creates \(channel); no worker starts yet"
-        : "creates \(channel); starts \(counted(now.count, "worker"))\(late == nil ? "" : " now"), each with subscribe()"
+        : "creates \(channel); starts \(counted(now.count, "worker"))\(late == nil ? "" : " now")\(eachWith(now.count)) subscribe()"
     )
     var members = now.enumerated().map { index, name in
       let look = lookFor(index)

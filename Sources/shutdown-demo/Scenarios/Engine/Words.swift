@@ -15,3 +15,6 @@ func listed(_ names: [String]) -> String {
   guard let last = names.last else { return "nobody" }
   return names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " and " + last
 }
+
+/// ", each with" for several, " with" for one: "starts 3 workers, each with a child token".
+func eachWith(_ count: Int) -> String { count == 1 ? " with" : ", each with" }

@@ -72,7 +72,7 @@ extension JoinSetStories {
     name: "tracker",
     headline: { knobs in
       """
-      \(counted(knobs.workers, "connection")) run under a TaskTracker, each with a child token. SIGTERM at \
+      \(counted(knobs.workers, "connection")) \(knobs.workers == 1 ? "runs" : "run") under a TaskTracker\(eachWith(knobs.workers)) a child token. SIGTERM at \
       \(formatDuration(knobs.shutdownAt)): main cancels the root, close()s the tracker and wait()s; a \
       connection that arrives after close() is tracked too. A second tracker is dropped with its task \
       running.

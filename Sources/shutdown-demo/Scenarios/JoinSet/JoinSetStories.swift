@@ -20,7 +20,7 @@ enum JoinSetStories {
     name: "basic",
     headline: { knobs in
       """
-      Main spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token. SIGTERM \
+      Main spawns \(counted(knobs.workers, "worker")) into a JoinSet\(eachWith(knobs.workers)) a child token. SIGTERM \
       arrives at \(formatDuration(knobs.shutdownAt)); main cancels the root and calls joinNext() until it \
       returns nil: results arrive in the order the workers finish, not the order they were spawned.
       """
@@ -38,7 +38,8 @@ enum JoinSetStories {
     let root = CancellationToken()
     let set = JoinSet<String>()
     context.record(
-      "main", .start, "spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token")
+      "main", .start,
+      "spawns \(counted(knobs.workers, "worker")) into a JoinSet\(eachWith(knobs.workers)) a child token")
     for (index, name) in Crew.names(knobs.workers).enumerated() {
       let token = root.childToken()
       // The first spawned is the slowest, so completion order is not spawn order.
@@ -90,7 +91,8 @@ enum JoinSetStories {
     let set = JoinSet<String>()
     let names = Crew.names(knobs.workers)
     context.record(
-      "main", .start, "spawns \(counted(knobs.workers, "worker")) into a JoinSet, each with a child token")
+      "main", .start,
+      "spawns \(counted(knobs.workers, "worker")) into a JoinSet\(eachWith(knobs.workers)) a child token")
     for (index, name) in names.enumerated() {
       let token = root.childToken()
       let cleanup: Duration = index == names.count - 1 ? .seconds(3) : .milliseconds(100)

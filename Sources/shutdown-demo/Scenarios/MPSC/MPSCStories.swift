@@ -104,7 +104,8 @@ enum MPSCStories {
       let (done, results) = MPSC<String>.channel(capacity: knobs.capacity)
       context.record(
         "main", .start,
-        "creates the channel and starts \(counted(knobs.workers, "worker")), each with a clone of the sender")
+        "creates the channel and starts \(counted(knobs.workers, "worker"))\(eachWith(knobs.workers)) a clone of the sender"
+      )
       for (index, name) in Crew.names(knobs.workers).enumerated() {
         let unit = Crew.pace(ofWorker: index)
         group.addTask(name: name) { [done = done.clone()] in

@@ -38,7 +38,8 @@ enum TokenStories {
     let root = CancellationToken()
     context.record(
       "main", .start,
-      "creates the root token and starts \(counted(knobs.workers, "worker")), each with a child token")
+      "creates the root token and starts \(counted(knobs.workers, "worker"))\(eachWith(knobs.workers)) a child token"
+    )
     let members = Crew.names(knobs.workers).enumerated().map { index, name in
       let token = root.childToken()
       return Crew.Member(name: name) {
