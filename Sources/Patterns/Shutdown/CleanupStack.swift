@@ -27,7 +27,8 @@
 /// - **A step that ignores cancellation is not waited for forever.** Each step runs in its own task
 ///   (kept on the caller's executor with ``spawnTask(name:priority:_:)``). At its timeout the task is
 ///   cancelled and the run moves on at once, reporting ``CleanupOutcome/timedOut(stillRunning:)``,
-///   with `stillRunning` saying whether it had still not returned when the run ended.
+///   with `stillRunning` saying whether it had still not returned when the run ended (the run gives
+///   cancelled steps a few scheduler turns, never more time, to return).
 /// - **The timers work in a cancelled task.** A `Task.sleep` in a cancelled task throws at once, so a
 ///   timeout measured there would fire at once, and shutdown is exactly when the calling task is
 ///   likely to be cancelled. The timers run in separate tasks (as swift-service-lifecycle runs its
@@ -129,7 +130,13 @@ public final class CleanupStack: Sendable {
       results.append(CleanupResult(name: step.name, outcome: outcome, allowed: allowed, took: run.took))
       onResult(results[results.count - 1])
     }
-    // A timed-out step may have returned since it was cancelled: say which have not.
+    // A timed-out step was cancelled: give it a few scheduler turns (no time) to return, then say
+    // which still have not (they ignore cancellation, and are abandoned).
+    var turns = 0
+    while turns < 4, running.contains(where: { !$0.finished.isSet }) {
+      await Task.yield()
+      turns += 1
+    }
     for (index, finished) in running where finished.isSet {
       results[index].outcome = .timedOut(stillRunning: false)
     }
