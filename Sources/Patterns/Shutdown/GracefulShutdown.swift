@@ -236,7 +236,9 @@ public final class GracefulShutdown: Sendable {
       }
     }
 
-    // Step 2: stop accepting. Step 3: tell every task.
+    // Step 2: stop accepting. Step 3: tell every task. (Tasks ending from here on are reported:
+    // one may end the moment the token is cancelled.)
+    registry.startReporting()
     let inFlight = connections.activeCount
     connections.close()
     hooks.withLock { $0.stopAccepting }?()
@@ -244,7 +246,6 @@ public final class GracefulShutdown: Sendable {
     token.cancel()
     emit(run, .tokenCancelled)
     tasks.close()
-    registry.startReporting()
 
     // Step 4: wait for tasks and connections, until done or the deadline.
     if let signal = await drain(&run, connectionsAtClose: inFlight) {

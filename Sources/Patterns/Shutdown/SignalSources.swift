@@ -77,6 +77,7 @@ public final class ProcessSignals: Sendable {
         source.setRegistrationHandler { continuation.resume() }
         source.resume()
       }
+      DispatchSignalHandlers.reinstateIfNeeded(signal.number)
       sources.append(ArmedSource(signal: signal, source: source))
     }
     return ProcessSignals(signals: receiver, caught: unique, sources: sources, sender: box)
@@ -130,6 +131,31 @@ public final class ProcessSignals: Sendable {
   /// which no source could catch anyway.)
   private static func setDisposition(_ number: Int32, ignore: Bool) {
     _ = signal(number, ignore ? SIG_IGN : SIG_DFL)
+  }
+}
+
+/// Works around a Linux libdispatch behaviour: the first signal source for a signal installs
+/// dispatch's own `sigaction` handler (over our `SIG_IGN`), and dispatch never installs it again,
+/// even after that handler has been replaced. So once ``ProcessSignals/cancel()`` has restored
+/// `SIG_DFL`, a new source for the same signal would see nothing (its `SIG_IGN` discards the signal).
+/// We remember dispatch's handler the first time we see it and put it back when a later source's
+/// registration left `SIG_IGN` in place. (On Darwin, kqueue sees signals whatever the disposition,
+/// and the disposition stays `SIG_IGN` as intended.)
+private enum DispatchSignalHandlers {
+  private static let saved = Lock<[Int32: sigaction]>([:])
+
+  static func reinstateIfNeeded(_ number: Int32) {
+    #if os(Linux)
+      var current = sigaction()
+      guard sigaction(number, nil, &current) == 0 else { return }
+      let handler = current.__sigaction_handler.sa_handler
+      let isIgnored = handler.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false
+      if handler != nil, !isIgnored {
+        saved.withLock { $0[number] = current }  // dispatch's handler, just installed
+      } else if isIgnored, var dispatchAction = saved.withLock({ $0[number] }) {
+        sigaction(number, &dispatchAction, nil)
+      }
+    #endif
   }
 }
 
