@@ -339,7 +339,6 @@ public final class GracefulShutdown: Sendable {
     } else {
       run.waitEnded = .escalated
     }
-    // Names that finished but whose event is still queued are reported finished, not aborted.
     emit(run, .waitEnded(run.waitEnded))
     abortStragglers(&run)
     run.connectionsLeft = connections.activeCount
@@ -348,9 +347,20 @@ public final class GracefulShutdown: Sendable {
     return nil
   }
 
-  /// Cancels every named task still running and names it.
+  /// Cancels every named task still running and names it. Tasks that finished just before (their
+  /// event still queued) are reported finished first: the registry, not the mailbox, decides.
   private func abortStragglers(_ run: inout RunState) {
-    for name in registry.abortAll() {
+    let (finished, aborted) = registry.abortAll()
+    var announced = run.tasksFinished
+    for name in finished {
+      if let index = announced.firstIndex(of: name) {
+        announced.remove(at: index)
+      } else {
+        emit(run, .taskFinished(name))
+      }
+    }
+    run.tasksFinished = finished
+    for name in aborted {
       run.tasksAborted.append(name)
       emit(run, .taskAborted(name))
     }
@@ -629,6 +639,8 @@ private final class TaskRegistry: Sendable {
     var nextID: UInt64 = 0
     var entries: [Entry] = []
     var reporting = false
+    /// Names that ended while reporting, in the order they ended.
+    var finished: [String] = []
   }
 
   private let state = Lock(State())
@@ -656,7 +668,8 @@ private final class TaskRegistry: Sendable {
   func remove(_ id: UInt64) -> Bool {
     state.withLock { state in
       guard let index = state.entries.firstIndex(where: { $0.id == id }) else { return false }
-      state.entries.remove(at: index)
+      let entry = state.entries.remove(at: index)
+      if state.reporting { state.finished.append(entry.name) }
       return state.reporting
     }
   }
@@ -666,18 +679,19 @@ private final class TaskRegistry: Sendable {
 
   var count: Int { state.withLock { $0.entries.count } }
 
-  /// Cancels every task still registered; returns their names in spawn order. They are no longer
-  /// reported when they end.
-  func abortAll() -> [String] {
-    let entries = state.withLock { state in
+  /// Ends the reporting in one step: returns the names that finished while reporting, and cancels
+  /// every task still registered, returning their names in spawn order. Tasks ending after this are
+  /// no longer reported.
+  func abortAll() -> (finished: [String], aborted: [String]) {
+    let (finished, entries) = state.withLock { state in
       defer {
         state.entries = []
         state.reporting = false
       }
-      return state.entries
+      return (state.finished, state.entries)
     }
     for entry in entries { entry.task?.cancel() }
-    return entries.map(\.name)
+    return (finished, entries.map(\.name))
   }
 }
 
