@@ -14,6 +14,8 @@ struct CommandContext: Sendable {
   var write: @Sendable (String) -> Void
   /// Writes to stderr; callers pass complete text, including line breaks.
   var writeError: @Sendable (String) -> Void
+  /// Whether stderr is a terminal: progress lines are drawn only then.
+  var stderrIsTerminal = false
 
   /// Colour only on a terminal, never with NO_COLOR set (any value, even empty — see
   /// no-color.org), never with `--no-color`.
@@ -33,7 +35,8 @@ struct CommandContext: Sendable {
       environment: ProcessInfo.processInfo.environment,
       stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
       write: { writeAll($0, to: STDOUT_FILENO) },
-      writeError: { writeAll($0, to: STDERR_FILENO) }
+      writeError: { writeAll($0, to: STDERR_FILENO) },
+      stderrIsTerminal: isatty(STDERR_FILENO) == 1
     )
   }
 }
