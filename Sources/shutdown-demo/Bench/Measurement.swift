@@ -33,6 +33,8 @@ struct Comparison: Sendable {
   var title: String
   /// What we compare with, and why it is the closest thing Swift has.
   var counterpart: String
+  /// The counterpart's short name, for the ratio: "withTaskGroup".
+  var versus: String
   var target: String
   var ours: WorkloadBody
   /// `nil` for measurements with no counterpart (creating a token).
@@ -132,7 +134,9 @@ func measure(
       theirsValues.append(theirsSample.nanosecondsPerOperation)
       ratios.append(o / theirsSample.nanosecondsPerOperation)
     }
-    for (index, (name, value)) in oursSample!.extra.enumerated() {
+    // Figures the bodies measured besides time, in order: ours, then the counterpart's ("theirs …").
+    let figures = oursSample!.extra + (theirsSample?.extra ?? []).map { ("theirs " + $0.0, $0.1) }
+    for (index, (name, value)) in figures.enumerated() {
       if index >= extra.count { extra.append((name, [])) }
       extra[index].1.append(value)
     }
