@@ -5,7 +5,8 @@ import Synchronization
 /// Each spawned task owns a *slot* (a reusable index with a generation, so a stale handle can tell
 /// its slot was reused). A slot is `vacant`, `starting` (taken, the task being created outside the
 /// lock), `running` (holding the task, so it can be aborted), or `detached` (still running, no longer
-/// in the set, its task kept so that its ``AbortHandle`` can still abort it). Results wait in `ready` in completion order.
+/// in the set; its task kept, so that its ``AbortHandle`` can still abort it). Results wait in
+/// `ready` in completion order.
 /// `joinNext` callers wait in `waiters`, first come first served, never more of them than tasks
 /// running: so every waiter is owed a result, or `nil` once the set empties.
 ///
@@ -24,6 +25,8 @@ import Synchronization
 /// - joinNext: take the oldest ready result; or `nil` when nothing is running; or wait.
 /// - detachAll / the set's deinit: running slots → detached; `ready` emptied; every waiter gets `nil`.
 /// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
+/// - abort (one handle): its task, running or detached, is returned to be cancelled outside the lock;
+///   nothing if its slot has moved on (the task ended).
 struct JoinSetState<Success: Sendable> {
   typealias Outcome = Result<Success, JoinError>
   typealias Waiter = UnsafeContinuation<Finished?, Never>
