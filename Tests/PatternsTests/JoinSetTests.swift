@@ -272,6 +272,37 @@ struct JoinSetTests {
     #expect(finished.isSet)
   }
 
+  @Test func abortHandle_stillAbortsItsTask_afterDetachAll() throws {
+    let cancelled = Flag()
+    try simulate { clock in
+      let set = JoinSet<Int>()
+      let handle = set.spawn {
+        do { try await clock.sleep(for: .seconds(5)) } catch { cancelled.set() }
+        return 1
+      }
+      try await clock.sleep(for: .seconds(1))  // it has started, and sleeps
+      set.detachAll()
+      handle.abort()
+      try await clock.sleep(for: .seconds(5))
+    }
+    #expect(cancelled.isSet)
+  }
+
+  @Test func abortHandle_ofAFinishedTask_leavesTheTaskThatReusedItsSlotAlone() throws {
+    let seen = try simulate { clock in
+      let set = JoinSet<Int>()
+      let stale = set.spawn { 1 }
+      let first = describe(await set.joinNext())
+      set.spawn {  // takes the freed slot
+        try await clock.sleep(for: .seconds(1))
+        return 2
+      }
+      stale.abort()
+      return [first, describe(await set.joinNext())]
+    }
+    #expect(seen == ["1", "2"])
+  }
+
   @Test func deinit_abortsWhateverIsLeft() throws {
     let aborted = Flag()
     _ = try simulate { clock in

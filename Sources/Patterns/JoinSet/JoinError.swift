@@ -31,14 +31,16 @@ public enum JoinError: Error, Sendable, CustomStringConvertible {
 /// stops at its next cancellation check (a sleep, `Task.checkCancellation()`, a wait). Aborting a
 /// task that has finished does nothing.
 public struct AbortHandle: Sendable {
-  let task: Task<Void, Never>
+  // The task itself is found in its slot when aborted: a handle holding it too would cost every
+  // spawn a retain and a release, and most handles are discarded.
   let slots: any JoinSetSlots
   let index: Int
   let generation: UInt32
 
   /// Asks the task to stop: cancels its Swift task. Its result is still joined from the set, as
-  /// ``JoinError/cancelled`` if it then throws.
-  public func abort() { task.cancel() }
+  /// ``JoinError/cancelled`` if it then throws. Works after ``JoinSet/detachAll()`` too, as long as
+  /// the task runs.
+  public func abort() { slots.abort(index: index, generation: generation) }
 
   /// Whether the task has finished running (returned, thrown, or stopped after an abort). Stays
   /// `false` after ``abort()`` until the task has actually ended.
@@ -48,4 +50,5 @@ public struct AbortHandle: Sendable {
 /// What an ``AbortHandle`` asks of the set's storage, whatever the set's `Success` type.
 protocol JoinSetSlots: AnyObject, Sendable {
   func isFinished(index: Int, generation: UInt32) -> Bool
+  func abort(index: Int, generation: UInt32)
 }

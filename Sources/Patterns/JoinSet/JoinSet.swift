@@ -50,8 +50,9 @@
 /// actor (the main actor, say) does not hop to the global executor and back on every result
 /// (measured: 20 µs per `joinNext()` with the hop, 0.2 µs without).
 ///
-/// Tasks are created with `Task(name:executorPreference:)` using ``ExecutorPreference/current``,
-/// so inside a `Simulation` they run on its executor, in virtual time.
+/// Spawned tasks keep the spawner's task executor preference, as child tasks do: spawned inside
+/// `withTaskExecutorPreference(executor)` they run on `executor`, inside a `Simulation` on its
+/// executor, in virtual time. Actor isolation does not travel (see ``ExecutorPreference``).
 public final class JoinSet<Success: Sendable>: Sendable {
   let storage = JoinSetStorage<Success>()
 
@@ -67,8 +68,8 @@ public final class JoinSet<Success: Sendable>: Sendable {
 
   /// Starts `operation` in a new task owned by this set. Tokio's `JoinSet::spawn`.
   ///
-  /// The task keeps the current executor preference (so it runs inside a simulation) and the name,
-  /// which deadlock reports and debuggers show.
+  /// The task keeps the calling task's executor preference (``ExecutorPreference/current``: it runs
+  /// where a child task of the caller would) and the name, which deadlock reports and debuggers show.
   /// - Returns: a handle that can abort this one task.
   @discardableResult
   public func spawn(
@@ -77,7 +78,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
     let storage = storage
     let (index, generation) = storage.state.withLock { $0.takeSlot() }
     // Created outside the lock, so a task that starts at once on another thread never finds it held.
-    let task = Task(name: name, executorPreference: ExecutorPreference.current) {
+    var task: Task<Void, Never>? = Task(name: name, executorPreference: ExecutorPreference.current) {
       let outcome: Result<Success, JoinError>
       if Task.isCancelled {
         outcome = .failure(.cancelled)  // aborted before it started: never run it
@@ -90,8 +91,8 @@ public final class JoinSet<Success: Sendable>: Sendable {
       }
       storage.complete(index: index, generation: generation, outcome)
     }
-    if storage.state.withLock({ $0.store(task, index: index, generation: generation) }) { task.cancel() }
-    return AbortHandle(task: task, slots: storage, index: index, generation: generation)
+    storage.state.withLock { $0.store(&task, index: index, generation: generation) }?.cancel()
+    return AbortHandle(slots: storage, index: index, generation: generation)
   }
 
   /// Waits for the next task to finish and returns its result; `nil` when the set is empty.

@@ -5,7 +5,8 @@ import Synchronization
 /// Each spawned task owns a *slot* (a reusable index with a generation, so a stale handle can tell
 /// its slot was reused). A slot is `vacant`, `starting` (taken, the task being created outside the
 /// lock), `running` (holding the task, so it can be aborted), or `detached` (still running, no longer
-/// in the set). Results wait in `ready` in completion order.
+/// in the set; its task kept, so that its ``AbortHandle`` can still abort it). Results wait in
+/// `ready` in completion order.
 /// `joinNext` callers wait in `waiters`, first come first served, never more of them than tasks
 /// running: so every waiter is owed a result, or `nil` once the set empties.
 ///
@@ -24,6 +25,8 @@ import Synchronization
 /// - joinNext: take the oldest ready result; or `nil` when nothing is running; or wait.
 /// - detachAll / the set's deinit: running slots → detached; `ready` emptied; every waiter gets `nil`.
 /// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
+/// - abort (one handle): its task, running or detached, is returned to be cancelled outside the lock;
+///   nothing if its slot has moved on (the task ended).
 struct JoinSetState<Success: Sendable> {
   typealias Outcome = Result<Success, JoinError>
   typealias Waiter = UnsafeContinuation<Finished?, Never>
@@ -38,7 +41,7 @@ struct JoinSetState<Success: Sendable> {
     case vacant(nextFree: Int)
     case starting(abortRequested: Bool, detached: Bool)
     case running(Task<Void, Never>)
-    case detached
+    case detached(Task<Void, Never>)
   }
 
   struct Slot {
@@ -69,14 +72,17 @@ struct JoinSetState<Success: Sendable> {
     return (slots.count - 1, 0)
   }
 
-  /// Stores the task created for a slot. Returns true when it must be cancelled at once (an abort
-  /// arrived while it was being created).
-  mutating func store(_ task: Task<Void, Never>, index: Int, generation: UInt32) -> Bool {
+  /// Stores the task created for a slot, moving it out of `created` (no retain on the common path).
+  /// Returns it when it must be cancelled at once (an abort arrived while it was being created).
+  mutating func store(
+    _ created: inout Task<Void, Never>?, index: Int, generation: UInt32
+  ) -> Task<Void, Never>? {
     guard slots[index].generation == generation,
       case .starting(let abortRequested, let detached) = slots[index].state
-    else { return false }  // it has already finished
-    slots[index].state = detached ? .detached : .running(task)
-    return abortRequested
+    else { return nil }  // it has already finished
+    let task = created.take()!
+    slots[index].state = detached ? .detached(task) : .running(task)
+    return abortRequested ? task : nil
   }
 
   /// What a finishing task must do outside the lock.
@@ -88,23 +94,25 @@ struct JoinSetState<Success: Sendable> {
   /// A task ended with `outcome`.
   mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
     precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
+    // Vacate the slot by swapping its state out, so the task handle moves into the result unretained.
+    var vacated = SlotState.vacant(nextFree: firstFree)
+    swap(&vacated, &slots[index].state)
+    slots[index].generation &+= 1
+    firstFree = index
     let inSet: Bool
     var task: Task<Void, Never>?
-    switch slots[index].state {
+    switch consume vacated {
     case .running(let handle):
       inSet = true
       task = handle
     case .starting(_, detached: false): inSet = true
     default: inSet = false
     }
-    slots[index].generation &+= 1
-    slots[index].state = .vacant(nextFree: firstFree)
-    firstFree = index
     guard inSet else { return .none }  // detached: nobody will join it
     running -= 1
     let finished = Finished(outcome: outcome, task: task)
-    if let waiter = waiters.popFirst() { return .resume(waiter, finished) }
-    ready.append(finished)
+    if !waiters.isEmpty, let waiter = waiters.popFirst() { return .resume(waiter, finished) }
+    ready.append(finished, expected: running + 1)  // this result and one for each task still running
     return .none
   }
 
@@ -132,7 +140,7 @@ struct JoinSetState<Success: Sendable> {
   mutating func detachAll() -> [Waiter] {
     for index in slots.indices {
       switch slots[index].state {
-      case .running: slots[index].state = .detached
+      case .running(let task): slots[index].state = .detached(task)
       case .starting(let abortRequested, _):
         slots[index].state = .starting(abortRequested: abortRequested, detached: true)
       default: break
@@ -158,6 +166,19 @@ struct JoinSetState<Success: Sendable> {
     return tasks
   }
 
+  /// The task an ``AbortHandle`` aborts; nil once it has ended (its slot then has moved on).
+  mutating func taskToAbort(index: Int, generation: UInt32) -> Task<Void, Never>? {
+    guard slots[index].generation == generation else { return nil }
+    switch slots[index].state {
+    case .running(let task): return task
+    case .detached(let task): return task
+    case .starting(_, let detached):  // (a handle exists only once stored) abort it when stored
+      slots[index].state = .starting(abortRequested: true, detached: detached)
+      return nil
+    case .vacant: return nil
+    }
+  }
+
   func isFinished(index: Int, generation: UInt32) -> Bool {
     guard slots[index].generation == generation else { return true }
     if case .vacant = slots[index].state { return true }
@@ -165,38 +186,64 @@ struct JoinSetState<Success: Sendable> {
   }
 }
 
-/// A first-in first-out queue: an array read from a moving head, compacted when half is dead.
+/// A first-in first-out queue in a ring: popping moves the head and nothing else, so draining a long
+/// queue (100,000 results joined in a row) neither moves nor destroys the rest, and a queue appended
+/// to and popped in turn reuses its slots. When full it grows by appending to its array (which moves
+/// nothing while the head is at the start, as it is while a queue fills up), and never shrinks while
+/// the set lives.
 /// Elements are moved out, not copied, so what they reference is released by whoever pops them, after
-/// the lock is released, rather than at the next compaction.
+/// the lock is released.
 struct JoinSetFIFO<Element> {
-  private var storage: [Element?] = []
+  private var ring: [Element?] = []
   private var head = 0
+  private(set) var count = 0
 
-  var count: Int { storage.count - head }
-  var isEmpty: Bool { head == storage.count }
+  var isEmpty: Bool { count == 0 }
 
-  mutating func append(_ element: Element) { storage.append(element) }
+  /// Appends `element`. `expected` is how many elements the queue may come to hold (for results:
+  /// the tasks still running): when the array must grow anyway, it grows at once to hold them all,
+  /// rather than doubling and copying its way there.
+  mutating func append(_ element: Element, expected: Int = 0) {
+    if count < ring.count {
+      var tail = head + count
+      if tail >= ring.count { tail -= ring.count }
+      ring[tail] = element
+    } else {
+      if head != 0 { straighten() }  // full and wrapped: put the oldest first before growing
+      if ring.count == ring.capacity {
+        ring.reserveCapacity(Swift.max(ring.count * 2, ring.count + expected))
+      }
+      ring.append(element)
+    }
+    count += 1
+  }
 
   mutating func popFirst() -> Element? {
-    guard head < storage.count else { return nil }
-    let element = storage[head].take()
-    head += 1
-    if head == storage.count {
-      storage.removeAll(keepingCapacity: true)
-      head = 0
-    } else if head >= 64, head * 2 >= storage.count {
-      storage.removeFirst(head)
-      head = 0
-    }
+    guard count > 0 else { return nil }
+    let element = ring[head].take()
+    count -= 1
+    head = count == 0 || head + 1 == ring.count ? 0 : head + 1
     return element
   }
 
+  /// Empties the queue, returning what it held in order, and frees the ring.
   @discardableResult
   mutating func removeAll() -> [Element] {
-    let rest = storage[head...].map { $0! }
-    storage.removeAll()
-    head = 0
+    var rest: [Element] = []
+    rest.reserveCapacity(count)
+    while let element = popFirst() { rest.append(element) }
+    ring = []
     return rest
+  }
+
+  /// Moves the elements into a new array, oldest first.
+  private mutating func straighten() {
+    var straight: [Element?] = []
+    straight.reserveCapacity(ring.count * 2)
+    while let element = popFirst() { straight.append(element) }
+    count = straight.count
+    ring = straight
+    head = 0
   }
 }
 
@@ -217,5 +264,10 @@ final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
 
   func isFinished(index: Int, generation: UInt32) -> Bool {
     state.withLock { $0.isFinished(index: index, generation: generation) }
+  }
+
+  /// Cancels one task, found by its handle's slot; the lock is not held while its handlers run.
+  func abort(index: Int, generation: UInt32) {
+    state.withLock { $0.taskToAbort(index: index, generation: generation) }?.cancel()
   }
 }

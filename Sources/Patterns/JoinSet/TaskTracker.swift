@@ -57,7 +57,8 @@ public final class TaskTracker: Sendable {
 
   /// Starts `operation` in a new task and tracks it until it ends. Tokio's `TaskTracker::spawn`.
   ///
-  /// The task is counted before this returns, and keeps the current executor preference.
+  /// The task is counted before this returns, and keeps the calling task's executor preference
+  /// (``ExecutorPreference/current``): it runs where a child task of the caller would.
   @discardableResult
   public func spawn<T: Sendable>(
     name: String? = nil, _ operation: sending @escaping () async throws -> T

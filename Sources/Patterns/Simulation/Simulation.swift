@@ -50,11 +50,15 @@ public enum Simulation {
 
     let root = Task(name: name, executorPreference: executor) {
       do {
-        let value = try await ExecutorPreference.$current.withValue(executor) {
-          // Not even a nil observer when waits go unreported: every unstructured task copies the
-          // task-locals bound above it, and a benchmark spawning 100,000 would pay for it.
-          guard reportingWaits else { return try await body(clock) }
-          return try await WaitReporting.$observer.withValue(waits) { try await body(clock) }
+        // The root's executor preference is all its tasks need to stay here: children inherit it,
+        // and `spawnTask`, `JoinSet` and `TaskTracker` read it. Not even a nil observer when waits go
+        // unreported: every unstructured task copies the task-locals bound above it, and a benchmark
+        // spawning 100,000 would pay for it.
+        let value: Success
+        if reportingWaits {
+          value = try await WaitReporting.$observer.withValue(waits) { try await body(clock) }
+        } else {
+          value = try await body(clock)
         }
         outcome.set(.success(value))
       } catch {

@@ -82,11 +82,17 @@ enum BenchCommand {
           + "counterpart alternating.\nFigures: ns per operation, median (min–max) over the rounds; ratio = "
           + "median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
     }
-    var results: [BenchResult] = []
-    for comparison in comparisons where isSelected(comparison, by: only) {
+    // Where the run is, on stderr when it is a terminal: the table prints a row at a time, and a full
+    // run takes about two minutes.
+    let progress = ProgressLine(context)
+    let selected = comparisons.filter { isSelected($0, by: only) }
+    for (index, comparison) in selected.enumerated() {
       for executor in BenchExecutor.allCases {
-        let result = measure(comparison, on: executor, rounds: rounds, scale: scale)
-        results.append(result)
+        let result = measure(comparison, on: executor, rounds: rounds, scale: scale) { step in
+          progress.update(
+            "bench: \(comparison.id) (row \(index + 1) of \(selected.count)), \(executor.rawValue), \(step)")
+        }
+        progress.finish()
         context.write(
           json
             ? BenchReport.json(result, comparison)
@@ -94,7 +100,9 @@ enum BenchCommand {
       }
     }
     if only.contains("S") {
+      progress.update("bench: S, the scripted scenarios")
       let scenarios = ScenarioBench.run(repetitions: quick ? 5 : 20)
+      progress.finish()
       context.write(json ? BenchReport.json(scenarios) : BenchReport.text(scenarios))
     }
     return 0

@@ -10,7 +10,7 @@ enum BenchReport {
     var line = "     " + result.executor.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0)
     line += "ours \(format(result.ours))"
     if let theirs = result.theirs { line += "   theirs \(format(theirs))" }
-    if let ratio = result.ratio { line += "   ratio \(fixed(ratio, 2))×" }
+    if let ratio = result.ratio { line += "   ratio \(fixed(ratio, 2))× (ours ÷ \(comparison.versus))" }
     for (name, value) in result.extra { line += "   \(name) \(fixed(value, 0))" }
     return out + line + "\n"
   }
@@ -31,7 +31,10 @@ enum BenchReport {
       "\"ours_ns_per_op\":\(summary(result.ours))",
     ]
     if let theirs = result.theirs { fields.append("\"theirs_ns_per_op\":\(summary(theirs))") }
-    if let ratio = result.ratio { fields.append("\"ratio\":\(ratio)") }
+    if let ratio = result.ratio {
+      fields.append("\"ratio\":\(ratio)")
+      fields.append("\"versus\":\"\(comparison.versus)\"")  // short names, no quotes to escape
+    }
     for (name, value) in result.extra {
       fields.append("\"\(name.replacingOccurrences(of: " ", with: "_"))\":\(value)")
     }

@@ -10,6 +10,7 @@ enum JoinSetWorkloads {
   static let w6 = Comparison(
     id: "W6", title: "join set: spawn 100,000 trivial tasks and join them all",
     counterpart: "withTaskGroup: addTask, then next() until nil",
+    versus: "withTaskGroup",
     target: "≤ 1.2× the counterpart",
     ours: { scale in
       let count = tasks / scale

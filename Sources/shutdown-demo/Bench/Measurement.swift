@@ -33,6 +33,8 @@ struct Comparison: Sendable {
   var title: String
   /// What we compare with, and why it is the closest thing Swift has.
   var counterpart: String
+  /// The counterpart's short name, for the ratio: "withTaskGroup".
+  var versus: String
   var target: String
   var ours: WorkloadBody
   /// `nil` for measurements with no counterpart (creating a token).
@@ -101,9 +103,14 @@ enum Stats {
 
 /// Runs a comparison: a warm-up of each side at a tenth of the size, then `rounds` rounds alternating
 /// ours and theirs (the order flips each round, so neither side always runs on a warmer cache).
-func measure(_ comparison: Comparison, on executor: BenchExecutor, rounds: Int, scale: Int) -> BenchResult {
+/// `progress` hears "warm-up" and then "round 1 of 3"… as each begins.
+func measure(
+  _ comparison: Comparison, on executor: BenchExecutor, rounds: Int, scale: Int,
+  progress: (String) -> Void = { _ in }
+) -> BenchResult {
   let ours = comparison.ours
   let theirs = comparison.theirs
+  progress("warm-up")
   _ = executor.run { await ours(scale * 10) }
   if let theirs { _ = executor.run { await theirs(scale * 10) } }
   var oursValues: [Double] = []
@@ -111,6 +118,7 @@ func measure(_ comparison: Comparison, on executor: BenchExecutor, rounds: Int, 
   var ratios: [Double] = []
   var extra: [(String, [Double])] = []
   for round in 0..<rounds {
+    progress("round \(round + 1) of \(rounds)")
     var oursSample: Sample?
     var theirsSample: Sample?
     for side in round % 2 == 0 ? [0, 1] : [1, 0] {
@@ -126,7 +134,9 @@ func measure(_ comparison: Comparison, on executor: BenchExecutor, rounds: Int, 
       theirsValues.append(theirsSample.nanosecondsPerOperation)
       ratios.append(o / theirsSample.nanosecondsPerOperation)
     }
-    for (index, (name, value)) in oursSample!.extra.enumerated() {
+    // Figures the bodies measured besides time, in order: ours, then the counterpart's ("theirs …").
+    let figures = oursSample!.extra + (theirsSample?.extra ?? []).map { ("theirs " + $0.0, $0.1) }
+    for (index, (name, value)) in figures.enumerated() {
       if index >= extra.count { extra.append((name, [])) }
       extra[index].1.append(value)
     }

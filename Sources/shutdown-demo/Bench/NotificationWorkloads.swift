@@ -12,6 +12,7 @@ enum NotificationWorkloads {
   static let w3 = Comparison(
     id: "W3", title: "broadcast: 1 sender → 4 receivers, capacity 1024, 1,000,000 messages, none lagged",
     counterpart: "4 AsyncStream(.unbounded) fed by one loop: the usual hand-rolled fan-out",
+    versus: "4 AsyncStreams",
     target: "≤ 45 ns per delivery",
     ours: { scale in
       let count = messages / scale
@@ -60,6 +61,7 @@ enum NotificationWorkloads {
   static let w4 = Comparison(
     id: "W4", title: "watch: 1,000,000 updates, the sender yielding after each, 4 receivers on changed()",
     counterpart: "4 AsyncStream(.bufferingNewest(1)): keep-the-latest with a stream per observer",
+    versus: "4 AsyncStream(.bufferingNewest(1))",
     target: "≤ 600 ns per update with 4 receivers",
     ours: { scale in
       let count = updates / scale

@@ -17,6 +17,8 @@ struct CommandContext: Sendable {
   var write: @Sendable (String) -> Void
   /// Writes to stderr; callers pass complete text, including line breaks.
   var writeError: @Sendable (String) -> Void
+  /// Whether stderr is a terminal: progress lines are drawn only then.
+  var stderrIsTerminal = false
 
   /// Colour only on a terminal that can show it (not `TERM=dumb`), never with a non-empty
   /// `NO_COLOR` (no-color.org: an empty one does not count), never with `--no-color`.
@@ -39,7 +41,8 @@ struct CommandContext: Sendable {
       stdoutIsTerminal: isatty(STDOUT_FILENO) == 1,
       terminalColumns: terminalWidth(of: STDOUT_FILENO),
       write: { failures.write($0, to: STDOUT_FILENO) },
-      writeError: { failures.write($0, to: STDERR_FILENO) }
+      writeError: { failures.write($0, to: STDERR_FILENO) },
+      stderrIsTerminal: isatty(STDERR_FILENO) == 1
     )
   }
 }

@@ -1,0 +1,29 @@
+import Testing
+
+@testable import shutdown_demo
+
+/// How a bench row is printed: each ratio says what it divides by, and figures measured on the
+/// counterpart's side are told apart from ours. Built from fixed figures; nothing here is timed.
+@Suite struct BenchReportTests {
+  static let result = BenchResult(
+    comparison: "W6", executor: .oneThread,
+    ours: .init([1200, 1100, 1300]), theirs: .init([1000, 1000, 1000]), ratio: 1.2,
+    extra: [("bytes per waiting task", 1693), ("theirs bytes per waiting task", 1562)])
+
+  @Test func theRatioNamesItsCounterpart_inTextAndInJSON() {
+    let comparison = JoinSetWorkloads.w6
+    let text = BenchReport.text(Self.result, comparison, first: true)
+    #expect(text.contains("     vs withTaskGroup: addTask, then next() until nil\n"))
+    #expect(text.contains("ratio 1.20× (ours ÷ withTaskGroup)"))
+    #expect(text.contains("bytes per waiting task 1693   theirs bytes per waiting task 1562"))
+    let json = BenchReport.json(Self.result, comparison)
+    #expect(json.contains("\"ratio\":1.2,\"versus\":\"withTaskGroup\""))
+    #expect(json.contains("\"theirs_bytes_per_waiting_task\":1562"))
+  }
+
+  @Test func everyRowWithACounterpart_namesIt() {
+    for comparison in BenchCommand.comparisons where comparison.theirs != nil {
+      #expect(!comparison.versus.isEmpty && comparison.versus != "none", "\(comparison.id)")
+    }
+  }
+}
