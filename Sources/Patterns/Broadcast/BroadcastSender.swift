@@ -39,22 +39,6 @@ extension Broadcast {
 
     /// Returns once there are no receivers (at once if there are none now), or once the calling
     /// task is cancelled.
-    public func closed() async {
-      if storage.read({ $0.receiverCount == 0 }) { return }
-      let id = storage.makeID()
-      let wait = WaitReporting.observer?.begin(
-        "broadcast closed()",
-        detail: { [storage] in
-          let count = storage.read { $0.receiverCount }
-          return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-        },
-        unwind: { [storage] in storage.cancelClosed(id) })
-      defer { wait?.end() }
-      await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in storage.closedOrWait(id, continuation) }
-      } onCancel: { [storage] in
-        storage.cancelClosed(id)
-      }
-    }
+    public func closed() async { await storage.closed() }
   }
 }

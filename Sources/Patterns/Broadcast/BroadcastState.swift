@@ -30,8 +30,8 @@ struct BroadcastState<Element: Sendable> {
   private(set) var receiverCount = 0
   /// Waiting receives, oldest first (FIFO wake-up).
   private var receiveWaiters: [ReceiveWaiter] = []
-  /// Waiting `closed()` calls, oldest first.
-  private var closedWaiters: [BroadcastClosedWaiter] = []
+  /// Waiting `closed()` calls, released when the last receiver goes.
+  private var closedWaiters = WaiterList()
   /// Slots with `remaining > 0`, kept as slots change so `Sender.count` costs O(1), not O(capacity).
   private(set) var heldCount = 0
 
@@ -81,12 +81,10 @@ struct BroadcastState<Element: Sendable> {
   }
 
   /// A receiver object is gone: release its unread messages; the last one wakes `closed()` waiters.
-  mutating func removeReceiver(_ receiver: BroadcastCursor) -> [CheckedContinuation<Void, Never>] {
+  mutating func removeReceiver(_ receiver: BroadcastCursor) -> WaiterList.Released {
     receiverCount -= 1
     for position in max(receiver.next, oldestHeld)..<tail { release(position) }
-    guard receiverCount == 0 else { return [] }
-    defer { closedWaiters = [] }
-    return closedWaiters.map { $0.continuation }
+    return receiverCount == 0 ? closedWaiters.releaseAll() : .none
   }
 
   /// Reads the receiver's next message, or says why there is none. Lag moves the cursor to the
@@ -129,17 +127,15 @@ struct BroadcastState<Element: Sendable> {
     return receiveWaiters.remove(at: index).continuation
   }
 
-  /// `closed()`: returns true to return at once (no receivers, or the task is cancelled), or parks.
-  mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
-    if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append(BroadcastClosedWaiter(id: waiter, continuation: continuation))
-    return false
+  /// `closed()` parks until the last receiver goes; hands the continuation back when none is left.
+  mutating func parkClosed(_ waiter: UInt64, _ continuation: WaiterList.Continuation) -> WaiterList
+    .Continuation?
+  {
+    closedWaiters.park(waiter, continuation, unless: receiverCount == 0)
   }
 
-  mutating func cancelClosed(_ waiter: UInt64) -> CheckedContinuation<Void, Never>? {
-    guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
-    return closedWaiters.remove(at: index).continuation
-  }
+  /// A `closed()` call gives up (cancelled, or unwound); `nil` if it was already released.
+  mutating func removeClosed(_ waiter: UInt64) -> WaiterList.Continuation? { closedWaiters.remove(waiter) }
 
   // MARK: helpers
 
@@ -181,10 +177,4 @@ final class BroadcastCursor: @unchecked Sendable {
   @exclusivity(unchecked) var next: UInt64
 
   init(next: UInt64) { self.next = next }
-}
-
-/// A waiting `closed()`. Outside the generic `BroadcastState`, so its metadata is not generic.
-struct BroadcastClosedWaiter {
-  let id: UInt64
-  let continuation: CheckedContinuation<Void, Never>
 }

@@ -21,9 +21,7 @@ final class BroadcastStorage<Element: Sendable>: Sendable {
 
   func removeSender() { resume(state.withLock { $0.removeSender() }) }
 
-  func removeReceiver(_ cursor: BroadcastCursor) {
-    for continuation in state.withLock({ $0.removeReceiver(cursor) }) { continuation.resume() }
-  }
+  func removeReceiver(_ cursor: BroadcastCursor) { state.withLock { $0.removeReceiver(cursor) }.resume() }
 
   func tryReceive(_ cursor: BroadcastCursor) -> Result<Element, BroadcastTryReceiveError> {
     state.withLock { $0.tryReceive(cursor) }
@@ -39,11 +37,20 @@ final class BroadcastStorage<Element: Sendable>: Sendable {
     state.withLock { $0.cancelReceive(waiter) }?.resume(throwing: CancellationError())
   }
 
-  func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
-    if state.withLock({ $0.closedOrWait(waiter, continuation) }) { continuation.resume() }
+  /// Returns once there are no receivers, or once the calling task is cancelled.
+  func closed() async {
+    if read({ $0.receiverCount == 0 }) { return }
+    let id = makeID()
+    await WaiterList.wait(
+      "broadcast closed()",
+      id: id,
+      detail: { [self] in
+        let count = read { $0.receiverCount }
+        return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
+      },
+      park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
+      remove: { [self] in state.withLock { $0.removeClosed(id) } })
   }
-
-  func cancelClosed(_ waiter: UInt64) { state.withLock { $0.cancelClosed(waiter) }?.resume() }
 
   func read<T: Sendable>(_ body: (BroadcastState<Element>) -> T) -> T { state.withLock { body($0) } }
 

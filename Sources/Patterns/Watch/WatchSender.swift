@@ -71,22 +71,6 @@ extension Watch {
 
     /// Returns once there are no receivers (at once if there are none now), or once the calling
     /// task is cancelled.
-    public func closed() async {
-      if isClosed { return }
-      let id = storage.makeWaiterID()
-      let wait = WaitReporting.observer?.begin(
-        "watch closed()",
-        detail: { [storage] in
-          let count = storage.withState { $0.receiverCount }
-          return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-        },
-        unwind: { [storage] in storage.cancelClosed(id) })
-      defer { wait?.end() }
-      await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in storage.closedOrWait(id, continuation) }
-      } onCancel: { [storage] in
-        storage.cancelClosed(id)
-      }
-    }
+    public func closed() async { await storage.closed() }
   }
 }

@@ -9,7 +9,6 @@ struct WatchState<Value: Sendable> {
   typealias ChangeContinuation = CheckedContinuation<Void, any Error>
 
   typealias ChangeWaiter = WatchChangeWaiter
-  typealias ClosedWaiter = WatchClosedWaiter
 
   var value: Value
   private(set) var version: UInt64 = 0
@@ -17,7 +16,8 @@ struct WatchState<Value: Sendable> {
   private(set) var receiverCount = 0
   /// Waiting `changed()` calls, oldest first (FIFO wake-up).
   private var changeWaiters: [ChangeWaiter] = []
-  private var closedWaiters: [ClosedWaiter] = []
+  /// Waiting `closed()` calls, released when the last receiver goes.
+  private var closedWaiters = WaiterList()
 
   init(_ value: Value) { self.value = value }
 
@@ -59,11 +59,9 @@ struct WatchState<Value: Sendable> {
   }
 
   /// A receiver object gone; the last one wakes `closed()` waiters.
-  mutating func removeReceiver() -> [CheckedContinuation<Void, Never>] {
+  mutating func removeReceiver() -> WaiterList.Released {
     receiverCount -= 1
-    guard receiverCount == 0 else { return [] }
-    defer { closedWaiters = [] }
-    return closedWaiters.map { $0.continuation }
+    return receiverCount == 0 ? closedWaiters.releaseAll() : .none
   }
 
   /// What `changed()` does now: `.success` when the value is unseen (and marks it seen), `.closed`
@@ -92,16 +90,15 @@ struct WatchState<Value: Sendable> {
     return changeWaiters.remove(at: index).continuation
   }
 
-  mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
-    if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append(ClosedWaiter(id: waiter, continuation: continuation))
-    return false
+  /// `closed()` parks until the last receiver goes; hands the continuation back when none is left.
+  mutating func parkClosed(_ waiter: UInt64, _ continuation: WaiterList.Continuation) -> WaiterList
+    .Continuation?
+  {
+    closedWaiters.park(waiter, continuation, unless: receiverCount == 0)
   }
 
-  mutating func cancelClosed(_ waiter: UInt64) -> CheckedContinuation<Void, Never>? {
-    guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
-    return closedWaiters.remove(at: index).continuation
-  }
+  /// A `closed()` call gives up (cancelled, or unwound); `nil` if it was already released.
+  mutating func removeClosed(_ waiter: UInt64) -> WaiterList.Continuation? { closedWaiters.remove(waiter) }
 }
 
 /// One receiver's seen version: the version of the value it last saw, or `nil` when marked changed.
@@ -116,7 +113,7 @@ final class WatchSeen: @unchecked Sendable {
   init(version: UInt64?) { self.version = version }
 }
 
-// The waiters live outside the generic `WatchState`: nested in it, their type metadata would be
+// The waiter lives outside the generic `WatchState`: nested in it, its type metadata would be
 // generic too, and building it at run time showed up in W4's profile.
 
 /// A waiting `changed()`: its id (for cancellation), its receiver's seen version, its continuation.
@@ -124,10 +121,4 @@ struct WatchChangeWaiter {
   let id: UInt64
   let seen: WatchSeen
   let continuation: CheckedContinuation<Void, any Error>
-}
-
-/// A waiting `closed()`.
-struct WatchClosedWaiter {
-  let id: UInt64
-  let continuation: CheckedContinuation<Void, Never>
 }

@@ -18,9 +18,7 @@ final class WatchStorage<Value: Sendable>: Sendable {
     }
   }
 
-  func removeReceiver() {
-    for continuation in state.withLock({ $0.removeReceiver() }) { continuation.resume() }
-  }
+  func removeReceiver() { state.withLock { $0.removeReceiver() }.resume() }
 
   /// Stores through `body` and, when it returns true, bumps the version and wakes every `changed()`.
   func update(_ body: (inout WatchState<Value>) -> Bool) -> Bool {
@@ -44,9 +42,18 @@ final class WatchStorage<Value: Sendable>: Sendable {
     state.withLock { $0.cancelChanged(waiter) }?.resume(throwing: CancellationError())
   }
 
-  func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
-    if state.withLock({ $0.closedOrWait(waiter, continuation) }) { continuation.resume() }
+  /// Returns once there are no receivers, or once the calling task is cancelled.
+  func closed() async {
+    if withState({ $0.receiverCount == 0 }) { return }
+    let id = makeWaiterID()
+    await WaiterList.wait(
+      "watch closed()",
+      id: id,
+      detail: { [self] in
+        let count = withState { $0.receiverCount }
+        return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
+      },
+      park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
+      remove: { [self] in state.withLock { $0.removeClosed(id) } })
   }
-
-  func cancelClosed(_ waiter: UInt64) { state.withLock { $0.cancelClosed(waiter) }?.resume() }
 }
