@@ -31,26 +31,22 @@ import Synchronization
 /// every wait of this library does; Tokio's future would simply be dropped). Check ``isClosed`` and
 /// ``isEmpty`` afterwards if it matters which.
 public final class TaskTracker: Sendable {
-  private typealias Waiter = (id: UInt64, continuation: UnsafeContinuation<Void, Never>)
-
   private struct State {
     var closed = false
     var count = 0
-    var nextWaiterID: UInt64 = 0
-    var waiters: [Waiter] = []
+    var waiters = WaiterList()
 
     /// Closed and empty: the moment every waiter is released.
     var isDone: Bool { closed && count == 0 }
 
     /// Takes every waiter when the tracker has just become closed-and-empty.
-    mutating func releaseIfDone() -> [Waiter] {
-      guard isDone, !waiters.isEmpty else { return [] }
-      defer { waiters = [] }
-      return waiters
+    mutating func releaseIfDone() -> WaiterList.Released {
+      isDone ? waiters.releaseAll() : .none
     }
   }
 
   private let state = Lock(State())
+  private let waiterIDs = WaiterIDs()
 
   /// An open, empty tracker.
   public init() {}
@@ -94,12 +90,12 @@ public final class TaskTracker: Sendable {
   /// - Returns: `true` if the tracker was open (this call closed it).
   @discardableResult
   public func close() -> Bool {
-    let (changed, released) = state.withLock { state -> (Bool, [Waiter]) in
-      guard !state.closed else { return (false, []) }
+    let (changed, released) = state.withLock { state -> (Bool, WaiterList.Released) in
+      guard !state.closed else { return (false, .none) }
       state.closed = true
       return (true, state.releaseIfDone())
     }
-    for waiter in released { waiter.continuation.resume() }
+    released.resume()
     return changed
   }
 
@@ -125,48 +121,21 @@ public final class TaskTracker: Sendable {
 
   /// Returns once the tracker is closed and empty, or once the calling task is cancelled.
   nonisolated(nonsending) public func wait() async {
-    let id = state.withLock { state -> UInt64? in
-      if state.isDone { return nil }
-      defer { state.nextWaiterID += 1 }
-      return state.nextWaiterID
-    }
-    guard let id else { return }
-    let report = WaitReporting.observer?.begin("task tracker wait()", detail: { [self] in describe() }) {
-      [self] in
-      removeWaiter(id)
-    }
-    defer { report?.end() }
-    await withTaskCancellationHandler {
-      await withUnsafeContinuation { continuation in
-        // Re-check under the lock: the tracker may have become done, or the task cancelled (its
-        // handler then ran before this waiter existed, and found nothing to remove).
-        let resumeNow = state.withLock { state -> Bool in
-          if state.isDone || Task.isCancelled { return true }
-          state.waiters.append((id, continuation))
-          return false
-        }
-        if resumeNow { continuation.resume() }
-      }
-    } onCancel: {
-      removeWaiter(id)
-    }
+    if state.withLock({ $0.isDone }) { return }
+    let id = waiterIDs.make()
+    await WaiterList.wait(
+      "task tracker wait()",
+      id: id,
+      detail: { [self] in describe() },
+      park: { continuation in state.withLock { $0.waiters.park(id, continuation, unless: $0.isDone) } },
+      remove: { [self] in state.withLock { $0.waiters.remove(id) } })
   }
 
   private func taskEnded() {
-    let released = state.withLock { state in
+    state.withLock { state in
       state.count -= 1
       return state.releaseIfDone()
-    }
-    for waiter in released { waiter.continuation.resume() }
-  }
-
-  /// Ends one wait early (its task was cancelled, or a deadlock is being unwound). Idempotent.
-  private func removeWaiter(_ id: UInt64) {
-    let continuation = state.withLock { state -> UnsafeContinuation<Void, Never>? in
-      guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-      return state.waiters.remove(at: index).continuation
-    }
-    continuation?.resume()
+    }.resume()
   }
 
   /// `wait()` calls parked now, for stress tests checking that no waiter is left behind.
