@@ -42,24 +42,17 @@ final class BroadcastStorage<Element: Sendable>: Sendable {
     if read({ $0.receiverCount == 0 }) { return }
     let id = makeID()
     await WaiterList.wait(
-      "broadcast closed()",
-      id: id,
-      detail: { [self] in
-        let count = read { $0.receiverCount }
-        return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-      },
+      "broadcast closed()", id: id, owner: self,
+      detail: { storage in plural(storage.read { $0.receiverCount }, "receiver") + " alive" },
       park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
-      remove: { [self] in state.withLock { $0.removeClosed(id) } })
+      remove: { storage, id in storage.state.withLock { $0.removeClosed(id) } })
   }
 
   func read<T: Sendable>(_ body: (BroadcastState<Element>) -> T) -> T { state.withLock { body($0) } }
 
   /// "2 senders alive, nothing unread": what a deadlock report says about a waiting receive.
   func receiveWaitDetail() -> String {
-    read { state in
-      let senders = state.senderCount == 1 ? "1 sender alive" : "\(state.senderCount) senders alive"
-      return senders + ", nothing unread"
-    }
+    plural(read { $0.senderCount }, "sender") + " alive, nothing unread"
   }
 
   private func resume(_ resumptions: [BroadcastState<Element>.Resumption]) {

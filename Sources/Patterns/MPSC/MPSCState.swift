@@ -411,6 +411,3 @@ extension MPSC {
     }
   }
 }
-
-/// "1 sender", "2 senders".
-func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -196,11 +196,10 @@ extension MPSC {
       if read({ $0.isClosed }) { return }
       let id = makeWaiterID()
       await WaiterList.wait(
-        "mpsc closed()",
-        id: id,
-        detail: { "the receiver is still open" },
+        "mpsc closed()", id: id, owner: self,
+        detail: { _ in "the receiver is still open" },
         park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
-        remove: { [self] in state.withLock { $0.removeClosed(id) } })
+        remove: { storage, id in storage.state.withLock { $0.removeClosed(id) } })
     }
 
     // MARK: reading

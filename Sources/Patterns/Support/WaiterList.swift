@@ -69,25 +69,32 @@ struct WaiterList: Sendable {
   ///
   /// The caller checks the condition first and returns without calling this when it already holds:
   /// a fast path must not suspend or read the task-local. Runs on the caller's executor.
+  ///
+  /// `detail` and `remove` get the primitive's storage (`owner`) and the id as arguments, so they
+  /// capture nothing: with no observer installed, the reporting closures are never built and the
+  /// wait allocates nothing for them.
   /// - Parameters:
   ///   - label: what deadlock reports call this wait ("mpsc closed()").
   ///   - id: this wait's id, from the primitive's ``WaiterIDs``.
+  ///   - owner: the primitive's storage, handed to `detail` and `remove`.
   ///   - detail: the state, read only when a report is written.
   ///   - park: takes the lock and calls ``park(_:_:unless:)`` with `id`; returns what that returned.
-  ///   - remove: takes the lock and calls ``remove(_:)`` with `id`. Safe at any time, more than once.
-  nonisolated(nonsending) static func wait(
+  ///   - remove: takes the lock and calls ``remove(_:)`` with the id. Safe at any time, more than once.
+  nonisolated(nonsending) static func wait<Owner: AnyObject & Sendable>(
     _ label: String,
     id: UInt64,
-    detail: @escaping @Sendable () -> String,
+    owner: Owner,
+    detail: @escaping @Sendable (Owner) -> String,
     park: (Continuation) -> Continuation?,
-    remove: @escaping @Sendable () -> Continuation?
+    remove: @escaping @Sendable (Owner, UInt64) -> Continuation?
   ) async {
-    let wait = WaitReporting.observer?.begin(label, detail: detail, unwind: { remove()?.resume() })
+    let wait = WaitReporting.observer?.begin(
+      label, detail: { detail(owner) }, unwind: { remove(owner, id)?.resume() })
     defer { wait?.end() }
     await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in park(continuation)?.resume() }
     } onCancel: {
-      remove()?.resume()
+      remove(owner, id)?.resume()
     }
   }
 }

@@ -54,8 +54,7 @@ extension Watch {
       let wait = WaitReporting.observer?.begin(
         "watch changed()",
         detail: { [storage] in
-          let senders = storage.withState { $0.senderCount }
-          return (senders == 1 ? "1 sender alive" : "\(senders) senders alive") + ", current value seen"
+          plural(storage.withState { $0.senderCount }, "sender") + " alive, current value seen"
         },
         unwind: { [storage] in storage.cancelChanged(waiter) })
       defer { wait?.end() }

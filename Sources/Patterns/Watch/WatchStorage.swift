@@ -47,13 +47,9 @@ final class WatchStorage<Value: Sendable>: Sendable {
     if withState({ $0.receiverCount == 0 }) { return }
     let id = makeWaiterID()
     await WaiterList.wait(
-      "watch closed()",
-      id: id,
-      detail: { [self] in
-        let count = withState { $0.receiverCount }
-        return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-      },
+      "watch closed()", id: id, owner: self,
+      detail: { storage in plural(storage.withState { $0.receiverCount }, "receiver") + " alive" },
       park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
-      remove: { [self] in state.withLock { $0.removeClosed(id) } })
+      remove: { storage, id in storage.state.withLock { $0.removeClosed(id) } })
   }
 }
