@@ -124,11 +124,10 @@ public final class TaskTracker: Sendable {
     if state.withLock({ $0.isDone }) { return }
     let id = waiterIDs.make()
     await WaiterList.wait(
-      "task tracker wait()",
-      id: id,
-      detail: { [self] in describe() },
+      "task tracker wait()", id: id, owner: self,
+      detail: { tracker in tracker.describe() },
       park: { continuation in state.withLock { $0.waiters.park(id, continuation, unless: $0.isDone) } },
-      remove: { [self] in state.withLock { $0.waiters.remove(id) } })
+      remove: { tracker, id in tracker.state.withLock { $0.waiters.remove(id) } })
   }
 
   private func taskEnded() {
