@@ -36,6 +36,14 @@ public struct AbortHandle: Sendable {
   let index: Int
   let generation: UInt32
 
+  @usableFromInline
+  init(task: Task<Void, Never>, slots: any JoinSetSlots, index: Int, generation: UInt32) {
+    self.task = task
+    self.slots = slots
+    self.index = index
+    self.generation = generation
+  }
+
   /// Asks the task to stop: cancels its Swift task. Its result is still joined from the set, as
   /// ``JoinError/cancelled`` if it then throws.
   public func abort() { task.cancel() }
@@ -46,6 +54,7 @@ public struct AbortHandle: Sendable {
 }
 
 /// What an ``AbortHandle`` asks of the set's storage, whatever the set's `Success` type.
+@usableFromInline
 protocol JoinSetSlots: AnyObject, Sendable {
   func isFinished(index: Int, generation: UInt32) -> Bool
 }

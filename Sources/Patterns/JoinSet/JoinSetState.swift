@@ -24,16 +24,25 @@ import Synchronization
 /// - joinNext: take the oldest ready result; or `nil` when nothing is running; or wait.
 /// - detachAll / the set's deinit: running slots → detached; `ready` emptied; every waiter gets `nil`.
 /// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
+@usableFromInline
 struct JoinSetState<Success: Sendable> {
-  typealias Outcome = Result<Success, JoinError>
-  typealias Waiter = UnsafeContinuation<Finished?, Never>
+  @usableFromInline typealias Outcome = Result<Success, JoinError>
+  @usableFromInline typealias Waiter = UnsafeContinuation<Finished?, Never>
 
   /// A task's result, and its handle, kept until a joiner takes the result.
+  @usableFromInline
   struct Finished {
-    var outcome: Outcome
-    var task: Task<Void, Never>?  // nil when the task ended before its handle was stored
+    @usableFromInline var outcome: Outcome
+    @usableFromInline var task: Task<Void, Never>?  // nil when the task ended before its handle was stored
+
+    @inlinable
+    init(outcome: Outcome, task: Task<Void, Never>?) {
+      self.outcome = outcome
+      self.task = task
+    }
   }
 
+  @usableFromInline
   enum SlotState {
     case vacant(nextFree: Int)
     case starting(abortRequested: Bool, detached: Bool)
@@ -41,21 +50,29 @@ struct JoinSetState<Success: Sendable> {
     case detached
   }
 
+  @usableFromInline
   struct Slot {
-    var generation: UInt32
-    var state: SlotState
+    @usableFromInline var generation: UInt32
+    @usableFromInline var state: SlotState
+
+    @inlinable
+    init(generation: UInt32, state: SlotState) {
+      self.generation = generation
+      self.state = state
+    }
   }
 
-  var slots: [Slot] = []
-  var firstFree = -1  // head of the free list threaded through vacant slots
-  var running = 0  // tasks in the set that have not finished
-  var ready = JoinSetFIFO<Finished>()
-  var waiters = JoinSetFIFO<Waiter>()
+  @usableFromInline var slots: [Slot] = []
+  @usableFromInline var firstFree = -1  // head of the free list threaded through vacant slots
+  @usableFromInline var running = 0  // tasks in the set that have not finished
+  @usableFromInline var ready = JoinSetFIFO<Finished>()
+  @usableFromInline var waiters = JoinSetFIFO<Waiter>()
 
   /// Tasks in the set: running, or finished and not yet joined. Tokio's `len()`.
-  var count: Int { running + ready.count }
+  @inlinable var count: Int { running + ready.count }
 
   /// Takes a vacant slot for a new task.
+  @inlinable
   mutating func takeSlot() -> (index: Int, generation: UInt32) {
     running += 1
     if firstFree >= 0 {
@@ -71,6 +88,7 @@ struct JoinSetState<Success: Sendable> {
 
   /// Stores the task created for a slot. Returns true when it must be cancelled at once (an abort
   /// arrived while it was being created).
+  @inlinable
   mutating func store(_ task: Task<Void, Never>, index: Int, generation: UInt32) -> Bool {
     guard slots[index].generation == generation,
       case .starting(let abortRequested, let detached) = slots[index].state
@@ -80,12 +98,14 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// What a finishing task must do outside the lock.
+  @usableFromInline
   enum CompletionAction {
     case none
     case resume(Waiter, Finished)
   }
 
   /// A task ended with `outcome`.
+  @inlinable
   mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
     precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
     let inSet: Bool
@@ -109,12 +129,14 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// What `joinNext` does, decided under the lock.
+  @usableFromInline
   enum JoinAction {
     case result(Finished?)  // return this without waiting (nil: the set is empty)
     case wait
   }
 
   /// The fast path: a result ready, or an empty set, without suspending.
+  @inlinable
   mutating func joinNow() -> JoinAction {
     if let finished = ready.popFirst() { return .result(finished) }
     if running - waiters.count <= 0 { return .result(nil) }  // nothing left for this caller
@@ -122,6 +144,7 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// Registers a waiter, unless something changed since `joinNow` (then: resume at once).
+  @inlinable
   mutating func addWaiter(_ waiter: Waiter) -> Finished?? {
     if case .result(let outcome) = joinNow() { return .some(outcome) }
     waiters.append(waiter)
@@ -168,15 +191,19 @@ struct JoinSetState<Success: Sendable> {
 /// A first-in first-out queue: an array read from a moving head, compacted when half is dead.
 /// Elements are moved out, not copied, so what they reference is released by whoever pops them, after
 /// the lock is released, rather than at the next compaction.
+@usableFromInline
 struct JoinSetFIFO<Element> {
-  private var storage: [Element?] = []
-  private var head = 0
+  @usableFromInline var storage: [Element?] = []
+  @usableFromInline var head = 0
 
-  var count: Int { storage.count - head }
-  var isEmpty: Bool { head == storage.count }
+  @inlinable init() {}
 
-  mutating func append(_ element: Element) { storage.append(element) }
+  @inlinable var count: Int { storage.count - head }
+  @inlinable var isEmpty: Bool { head == storage.count }
 
+  @inlinable mutating func append(_ element: Element) { storage.append(element) }
+
+  @inlinable
   mutating func popFirst() -> Element? {
     guard head < storage.count else { return nil }
     let element = storage[head].take()
@@ -201,20 +228,26 @@ struct JoinSetFIFO<Element> {
 }
 
 /// The storage a ``JoinSet`` shares with its tasks and abort handles: the lock and the state.
+@usableFromInline
 final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
-  let state = Lock(JoinSetState<Success>())
+  @usableFromInline let state = Lock(JoinSetState<Success>())
+
+  @usableFromInline init() {}
 
   /// Called by each task as its last step.
+  @inlinable
   func complete(index: Int, generation: UInt32, _ outcome: Result<Success, JoinError>) {
     let action = state.withLock { $0.complete(index: index, generation: generation, outcome) }
     if case .resume(let waiter, let outcome) = action { waiter.resume(returning: outcome) }
   }
 
   /// Cancels every task in the set; the lock is not held while cancellation handlers run.
+  @usableFromInline
   func abortAll() {
     for task in state.withLock({ $0.abortAll() }) { task.cancel() }
   }
 
+  @usableFromInline
   func isFinished(index: Int, generation: UInt32) -> Bool {
     state.withLock { $0.isFinished(index: index, generation: generation) }
   }

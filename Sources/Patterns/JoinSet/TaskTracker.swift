@@ -31,9 +31,10 @@ import Synchronization
 /// every wait of this library does; Tokio's future would simply be dropped). Check ``isClosed`` and
 /// ``isEmpty`` afterwards if it matters which.
 public final class TaskTracker: Sendable {
-  private struct State {
+  @usableFromInline
+  struct State {
     var closed = false
-    var count = 0
+    @usableFromInline var count = 0
     var waiters = WaiterList()
 
     /// Closed and empty: the moment every waiter is released.
@@ -45,7 +46,7 @@ public final class TaskTracker: Sendable {
     }
   }
 
-  private let state = Lock(State())
+  @usableFromInline let state = Lock(State())
   private let waiterIDs = WaiterIDs()
 
   /// An open, empty tracker.
@@ -54,7 +55,7 @@ public final class TaskTracker: Sendable {
   /// Starts `operation` in a new task and tracks it until it ends. Tokio's `TaskTracker::spawn`.
   ///
   /// The task is counted before this returns, and keeps the current executor preference.
-  @discardableResult
+  @inlinable @discardableResult
   public func spawn<T: Sendable>(
     name: String? = nil, _ operation: sending @escaping () async throws -> T
   ) -> Task<T, any Error> {
@@ -66,7 +67,7 @@ public final class TaskTracker: Sendable {
   }
 
   /// Starts a non-throwing `operation` in a new task and tracks it until it ends.
-  @discardableResult
+  @inlinable @discardableResult
   public func spawn<T: Sendable>(
     name: String? = nil, _ operation: sending @escaping () async -> T
   ) -> Task<T, Never> {
@@ -80,6 +81,7 @@ public final class TaskTracker: Sendable {
   /// Tracks `operation`, run right here in the calling task, for as long as it runs: for work that
   /// is not a spawned task (a request handled inline, a child of a task group). Tokio's
   /// `track_future`.
+  @inlinable
   public func track<T>(_ operation: () async throws -> T) async rethrows -> T {
     state.withLock { $0.count += 1 }
     defer { taskEnded() }
@@ -130,7 +132,8 @@ public final class TaskTracker: Sendable {
       remove: { tracker, id in tracker.state.withLock { $0.waiters.remove(id) } })
   }
 
-  private func taskEnded() {
+  @usableFromInline
+  func taskEnded() {
     state.withLock { state in
       state.count -= 1
       return state.releaseIfDone()
