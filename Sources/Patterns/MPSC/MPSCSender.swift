@@ -94,19 +94,19 @@ extension MPSC {
     public func closed() async { await storage.closed() }
 
     /// Whether the receiver has closed or is gone: sends fail from now on.
-    public var isClosed: Bool { storage.read { $0.isClosed } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed } }
 
     /// Free slots now: the channel's size less buffered values and outstanding permits.
-    public var capacity: Int { storage.read { Swift.max(0, $0.freeSlots) } }
+    @inlinable public var capacity: Int { storage.read { Swift.max(0, $0.freeSlots) } }
 
     /// The channel's size, as created.
-    public var maxCapacity: Int { storage.read { $0.maxCapacity } }
+    @inlinable public var maxCapacity: Int { storage.read { $0.maxCapacity } }
 
     /// Sender objects and permits keeping the channel open. Tokio: `strong_count`.
-    public var strongCount: Int { storage.strongCount }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive. Tokio: `weak_count`.
-    public var weakCount: Int { storage.weakCount }
+    @inlinable public var weakCount: Int { storage.weakCount }
 
     /// Whether both senders send to the same channel. Tokio: `same_channel`.
     public func sameChannel(as other: Sender) -> Bool { storage === other.storage }
@@ -114,7 +114,7 @@ extension MPSC {
 
   /// A sender that does not keep the channel open. Tokio: `mpsc::WeakSender`.
   public final class WeakSender: Sendable {
-    let storage: Storage
+    @usableFromInline let storage: Storage
 
     init(storage: Storage) {
       self.storage = storage
@@ -131,9 +131,9 @@ extension MPSC {
     public func clone() -> WeakSender { WeakSender(storage: storage) }
 
     /// Sender objects and permits keeping the channel open.
-    public var strongCount: Int { storage.strongCount }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive.
-    public var weakCount: Int { storage.weakCount }
+    @inlinable public var weakCount: Int { storage.weakCount }
   }
 }

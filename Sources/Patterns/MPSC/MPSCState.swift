@@ -78,7 +78,9 @@ extension MPSC {
     @usableFromInline var senders: [SendContinuation] = []
     @usableFromInline var failedSenders: [(SendContinuation, any Error)] = []
     @usableFromInline var receiver: (ReceiveContinuation, Element?)?
-    @usableFromInline var closedWaiters = WaiterList.Released.none
+    // The continuations, not a `WaiterList.Released`: W7a counted 54 instructions per round trip for
+    // destroying that struct and calling its `resume()` when there was nobody to wake.
+    @usableFromInline var closedWaiters: [WaiterList.Continuation] = []
 
     @inlinable init() {}
 
@@ -88,7 +90,7 @@ extension MPSC {
       if let (continuation, value) = receiver { continuation.resume(returning: value) }
       for continuation in senders { continuation.resume() }
       for (continuation, error) in failedSenders { continuation.resume(throwing: error) }
-      closedWaiters.resume()
+      for continuation in closedWaiters { continuation.resume() }
     }
   }
 
@@ -343,7 +345,7 @@ extension MPSC {
         while let waiter = sendWaiters.popFirst() {
           wakeups.failedSenders.append((waiter.continuation, waiter.closedError))
         }
-        wakeups.closedWaiters = closedWaiters.releaseAll()
+        wakeups.closedWaiters = closedWaiters.releaseAll().continuations
       }
       wakeReceiverIfFinished(into: &wakeups)
     }

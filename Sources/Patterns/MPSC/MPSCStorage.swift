@@ -208,10 +208,10 @@ extension MPSC {
     func read<T: Sendable>(_ body: (borrowing State) -> T) -> T { state.withLock { body($0) } }
 
     /// Sender objects and permits keeping the channel open (an unbounded channel has no permits).
-    @usableFromInline var strongCount: Int { read { $0.strongCount } }
+    @inlinable var strongCount: Int { read { $0.strongCount } }
 
     /// Weak senders alive.
-    @usableFromInline var weakCount: Int { read { $0.weakSenders } }
+    @inlinable var weakCount: Int { read { $0.weakSenders } }
   }
 }
 

@@ -35,13 +35,13 @@ extension MPSC {
     public func closed() async { await storage.closed() }
 
     /// Whether the receiver has closed or is gone: sends fail from now on.
-    public var isClosed: Bool { storage.read { $0.isClosed } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed } }
 
     /// Sender objects keeping the channel open. Tokio: `strong_count`.
-    public var strongCount: Int { storage.strongCount }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive. Tokio: `weak_count`.
-    public var weakCount: Int { storage.weakCount }
+    @inlinable public var weakCount: Int { storage.weakCount }
 
     /// Whether both senders send to the same channel. Tokio: `same_channel`.
     public func sameChannel(as other: UnboundedSender) -> Bool { storage === other.storage }
@@ -49,7 +49,7 @@ extension MPSC {
 
   /// An unbounded sender that does not keep the channel open. Tokio: `mpsc::WeakUnboundedSender`.
   public final class WeakUnboundedSender: Sendable {
-    let storage: Storage
+    @usableFromInline let storage: Storage
 
     init(storage: Storage) {
       self.storage = storage
@@ -67,9 +67,9 @@ extension MPSC {
     public func clone() -> WeakUnboundedSender { WeakUnboundedSender(storage: storage) }
 
     /// Sender objects keeping the channel open.
-    public var strongCount: Int { storage.strongCount }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive.
-    public var weakCount: Int { storage.weakCount }
+    @inlinable public var weakCount: Int { storage.weakCount }
   }
 }
