@@ -67,6 +67,8 @@ public enum Broadcast<Element: Sendable> {
     /// The message, handed back.
     public var value: Element
     public var description: String { "broadcast send failed: no receivers" }
+
+    @usableFromInline init(value: Element) { self.value = value }
   }
 
   /// Why ``Receiver/receive()`` returned no message.

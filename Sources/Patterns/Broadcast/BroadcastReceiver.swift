@@ -3,9 +3,9 @@ extension Broadcast {
   /// subscribed, in order, at its own pace. Meant for one consuming task at a time. When it is
   /// deinitialized its unread messages are released.
   public final class Receiver: Sendable {
-    let storage: BroadcastStorage<Element>
+    @usableFromInline let storage: BroadcastStorage<Element>
     /// The next position this receiver reads; read and written under the channel's lock.
-    let cursor: BroadcastCursor
+    @usableFromInline let cursor: BroadcastCursor
 
     init(storage: BroadcastStorage<Element>, cursor: BroadcastCursor) {
       self.storage = storage
@@ -21,6 +21,7 @@ extension Broadcast {
     ///   (call again to go on from the oldest message still held); ``BroadcastReceiveError/closed``
     ///   when every sender is gone and nothing is left to read; `CancellationError` when the calling
     ///   task is cancelled while waiting (no message is consumed).
+    @inlinable
     public func receive() async throws -> Element {
       switch storage.tryReceive(cursor) {
       case .success(let value): return value
@@ -28,23 +29,13 @@ extension Broadcast {
       case .failure(.lagged(let missed)): throw BroadcastReceiveError.lagged(missed: missed)
       case .failure(.empty): break
       }
-      let waiter = storage.makeID()
-      let wait = WaitReporting.observer?.begin(
-        "broadcast receive", detail: { [storage] in storage.receiveWaitDetail() },
-        unwind: { [storage] in storage.cancelReceive(waiter) })
-      defer { wait?.end() }
-      return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-          storage.receiveOrWait(cursor, waiter: waiter, continuation)
-        }
-      } onCancel: { [storage] in
-        storage.cancelReceive(waiter)
-      }
+      return try await storage.waitForMessage(cursor)
     }
 
     /// The next message if one is unread, without waiting.
     /// - Throws: ``BroadcastTryReceiveError/empty``, ``BroadcastTryReceiveError/closed`` or
     ///   ``BroadcastTryReceiveError/lagged(missed:)``.
+    @inlinable
     public func tryReceive() throws(TryReceiveError) -> Element {
       try storage.tryReceive(cursor).get()
     }
@@ -54,12 +45,12 @@ extension Broadcast {
     public func resubscribe() -> Receiver { Receiver(storage: storage, cursor: storage.addReceiver()) }
 
     /// Messages sent since this receiver's position, lost ones included (Tokio's `len`).
-    public var count: Int { storage.read { $0.unread(cursor) } }
+    @inlinable public var count: Int { storage.read { $0.unread(cursor) } }
 
     /// Whether nothing is unread.
-    public var isEmpty: Bool { count == 0 }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
     /// Whether every sender is gone (messages may still be buffered for this receiver).
-    public var isClosed: Bool { storage.read { $0.isClosed } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed } }
   }
 }

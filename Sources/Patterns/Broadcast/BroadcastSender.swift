@@ -2,7 +2,7 @@ extension Broadcast {
   /// The sending half (Tokio's `broadcast::Sender`). Make more with ``clone()``; the channel closes
   /// for receivers when the last sender object is deinitialized.
   public final class Sender: Sendable {
-    let storage: BroadcastStorage<Element>
+    @usableFromInline let storage: BroadcastStorage<Element>
 
     init(storage: BroadcastStorage<Element>) { self.storage = storage }
 
@@ -13,7 +13,7 @@ extension Broadcast {
     /// Never waits: when the ring is full the oldest message is overwritten, and receivers that had
     /// not read it will get ``BroadcastReceiveError/lagged(missed:)``.
     /// - Throws: ``Broadcast/SendError`` (with `value`) when there are no receivers; nothing is stored.
-    @discardableResult
+    @inlinable @discardableResult
     public func send(_ value: Element) throws(SendError) -> Int {
       guard let receivers = storage.send(value) else { throw SendError(value: value) }
       return receivers
@@ -29,32 +29,16 @@ extension Broadcast {
     }
 
     /// How many receiver objects are alive.
-    public var receiverCount: Int { storage.read { $0.receiverCount } }
+    @inlinable public var receiverCount: Int { storage.read { $0.receiverCount } }
 
     /// How many messages some receiver has still to read (Tokio's `len`).
-    public var count: Int { storage.read { $0.heldCount } }
+    @inlinable public var count: Int { storage.read { $0.heldCount } }
 
     /// Whether every receiver has read every message.
-    public var isEmpty: Bool { count == 0 }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
     /// Returns once there are no receivers (at once if there are none now), or once the calling
     /// task is cancelled.
-    public func closed() async {
-      if storage.read({ $0.receiverCount == 0 }) { return }
-      let id = storage.makeID()
-      let wait = WaitReporting.observer?.begin(
-        "broadcast closed()",
-        detail: { [storage] in
-          let count = storage.read { $0.receiverCount }
-          return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-        },
-        unwind: { [storage] in storage.cancelClosed(id) })
-      defer { wait?.end() }
-      await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in storage.closedOrWait(id, continuation) }
-      } onCancel: { [storage] in
-        storage.cancelClosed(id)
-      }
-    }
+    public func closed() async { await storage.closed() }
   }
 }

@@ -6,49 +6,65 @@
 /// receiver has a cursor, the next position it reads, kept in its own ``BroadcastCursor`` (as Tokio
 /// keeps `next` in the `Receiver`). A slot stores the message and how many receivers
 /// still have to read it; the message is released when that reaches zero (as Tokio's `rem`).
+@usableFromInline
 struct BroadcastState<Element: Sendable> {
-  typealias Continuation = CheckedContinuation<Element, any Error>
-  typealias Resumption = (continuation: Continuation, result: Result<Element, any Error>)
+  @usableFromInline typealias Continuation = CheckedContinuation<Element, any Error>
+  @usableFromInline typealias Resumption = (continuation: Continuation, result: Result<Element, any Error>)
 
+  @usableFromInline
   struct Slot {
-    var value: Element?
+    @usableFromInline var value: Element?
     /// Receivers that were subscribed when the value was sent and have not read it yet.
-    var remaining = 0
+    @usableFromInline var remaining = 0
+
+    @inlinable
+    init(value: Element? = nil, remaining: Int = 0) {
+      self.value = value
+      self.remaining = remaining
+    }
   }
 
+  @usableFromInline
   struct ReceiveWaiter {
-    var id: UInt64
-    var receiver: BroadcastCursor
-    var continuation: Continuation
+    @usableFromInline var id: UInt64
+    @usableFromInline var receiver: BroadcastCursor
+    @usableFromInline var continuation: Continuation
+
+    @inlinable
+    init(id: UInt64, receiver: BroadcastCursor, continuation: Continuation) {
+      self.id = id
+      self.receiver = receiver
+      self.continuation = continuation
+    }
   }
 
-  let capacity: Int
-  private var slots: [Slot]
+  @usableFromInline let capacity: Int
+  @usableFromInline var slots: [Slot]
   /// The position the next message gets; also how many messages were ever sent.
-  private(set) var tail: UInt64 = 0
-  private(set) var senderCount = 1
-  private(set) var receiverCount = 0
+  @usableFromInline var tail: UInt64 = 0
+  @usableFromInline var senderCount = 1
+  @usableFromInline var receiverCount = 0
   /// Waiting receives, oldest first (FIFO wake-up).
-  private var receiveWaiters: [ReceiveWaiter] = []
-  /// Waiting `closed()` calls, oldest first.
-  private var closedWaiters: [BroadcastClosedWaiter] = []
+  @usableFromInline var receiveWaiters: [ReceiveWaiter] = []
+  /// Waiting `closed()` calls, released when the last receiver goes.
+  private var closedWaiters = WaiterList()
   /// Slots with `remaining > 0`, kept as slots change so `Sender.count` costs O(1), not O(capacity).
-  private(set) var heldCount = 0
+  @usableFromInline var heldCount = 0
 
   init(capacity: Int) {
     self.capacity = capacity
     slots = Array(repeating: Slot(), count: capacity)
   }
 
-  var isClosed: Bool { senderCount == 0 }
+  @inlinable var isClosed: Bool { senderCount == 0 }
   /// The oldest position still in the ring.
-  var oldestHeld: UInt64 { tail > UInt64(capacity) ? tail - UInt64(capacity) : 0 }
+  @inlinable var oldestHeld: UInt64 { tail > UInt64(capacity) ? tail - UInt64(capacity) : 0 }
   var waitingReceivers: Int { receiveWaiters.count }
   /// Every parked continuation: waiting receives and waiting `closed()` calls.
   var waiterCount: Int { receiveWaiters.count + closedWaiters.count }
 
   /// Unread messages for one receiver, lost ones included (Tokio's `Receiver::len`).
-  func unread(_ receiver: BroadcastCursor) -> Int { Int(tail - receiver.next) }
+  @inlinable func unread(_ receiver: BroadcastCursor) -> Int { Int(tail - receiver.next) }
 
   // MARK: transitions
 
@@ -63,6 +79,7 @@ struct BroadcastState<Element: Sendable> {
 
   /// Stores `value` for every current receiver, overwriting the oldest slot when full, and hands the
   /// message to every waiting receive. Fails, storing nothing, when there are no receivers.
+  @inlinable
   mutating func send(_ value: Element) -> (receivers: Int, resume: [Resumption])? {
     guard receiverCount > 0 else { return nil }
     // Overwriting a slot with `remaining > 0` is what makes a slow receiver lag: it finds out on its
@@ -81,16 +98,15 @@ struct BroadcastState<Element: Sendable> {
   }
 
   /// A receiver object is gone: release its unread messages; the last one wakes `closed()` waiters.
-  mutating func removeReceiver(_ receiver: BroadcastCursor) -> [CheckedContinuation<Void, Never>] {
+  mutating func removeReceiver(_ receiver: BroadcastCursor) -> WaiterList.Released {
     receiverCount -= 1
     for position in max(receiver.next, oldestHeld)..<tail { release(position) }
-    guard receiverCount == 0 else { return [] }
-    defer { closedWaiters = [] }
-    return closedWaiters.map { $0.continuation }
+    return receiverCount == 0 ? closedWaiters.releaseAll() : .none
   }
 
   /// Reads the receiver's next message, or says why there is none. Lag moves the cursor to the
   /// oldest message still held and is reported once.
+  @inlinable
   mutating func tryReceive(_ receiver: BroadcastCursor) -> Result<Element, BroadcastTryReceiveError> {
     let cursor = receiver.next
     if cursor == tail { return .failure(isClosed ? .closed : .empty) }
@@ -107,6 +123,7 @@ struct BroadcastState<Element: Sendable> {
   /// A receive that found nothing: read again (a send may have come in between) and either answer
   /// now or park the continuation. Parks nothing for a task already cancelled: it would never be
   /// removed, because its cancellation handler has already run (or runs before the flag is read).
+  @inlinable
   mutating func receiveOrWait(_ receiver: BroadcastCursor, waiter: UInt64, _ continuation: Continuation)
     -> Resumption?
   {
@@ -124,27 +141,27 @@ struct BroadcastState<Element: Sendable> {
 
   /// Ends one waiting receive with `CancellationError` (its task was cancelled, or a deadlock is
   /// unwound). Nothing if it was already served.
+  @usableFromInline
   mutating func cancelReceive(_ waiter: UInt64) -> Continuation? {
     guard let index = receiveWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
     return receiveWaiters.remove(at: index).continuation
   }
 
-  /// `closed()`: returns true to return at once (no receivers, or the task is cancelled), or parks.
-  mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
-    if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append(BroadcastClosedWaiter(id: waiter, continuation: continuation))
-    return false
+  /// `closed()` parks until the last receiver goes; hands the continuation back when none is left.
+  mutating func parkClosed(_ waiter: UInt64, _ continuation: WaiterList.Continuation) -> WaiterList
+    .Continuation?
+  {
+    closedWaiters.park(waiter, continuation, unless: receiverCount == 0)
   }
 
-  mutating func cancelClosed(_ waiter: UInt64) -> CheckedContinuation<Void, Never>? {
-    guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
-    return closedWaiters.remove(at: index).continuation
-  }
+  /// A `closed()` call gives up (cancelled, or unwound); `nil` if it was already released.
+  mutating func removeClosed(_ waiter: UInt64) -> WaiterList.Continuation? { closedWaiters.remove(waiter) }
 
   // MARK: helpers
 
   /// Answers every waiting receive that now has an answer, oldest first; the rest keep waiting.
-  private mutating func serveWaiters() -> [Resumption] {
+  @inlinable
+  mutating func serveWaiters() -> [Resumption] {
     var resume: [Resumption] = []
     var still: [ReceiveWaiter] = []
     for waiter in receiveWaiters {
@@ -161,7 +178,8 @@ struct BroadcastState<Element: Sendable> {
   }
 
   /// One receiver is done with `position`; the last one releases the message.
-  private mutating func release(_ position: UInt64) {
+  @inlinable
+  mutating func release(_ position: UInt64) {
     let index = Int(position % UInt64(capacity))
     slots[index].remaining -= 1
     if slots[index].remaining == 0 {
@@ -177,14 +195,9 @@ struct BroadcastState<Element: Sendable> {
 /// message, a third of W3's instructions). @unchecked Sendable: `next` is read and written only under
 /// the channel's lock, which also makes every access exclusive, so Swift's run-time exclusivity
 /// check is skipped.
+@usableFromInline
 final class BroadcastCursor: @unchecked Sendable {
-  @exclusivity(unchecked) var next: UInt64
+  @usableFromInline @exclusivity(unchecked) var next: UInt64
 
-  init(next: UInt64) { self.next = next }
-}
-
-/// A waiting `closed()`. Outside the generic `BroadcastState`, so its metadata is not generic.
-struct BroadcastClosedWaiter {
-  let id: UInt64
-  let continuation: CheckedContinuation<Void, Never>
+  @usableFromInline init(next: UInt64) { self.next = next }
 }

@@ -2,16 +2,18 @@ import Synchronization
 
 /// Owns the lock of one broadcast channel. Every method decides under the lock (a `BroadcastState`
 /// transition) and resumes continuations only after releasing it.
+@usableFromInline
 final class BroadcastStorage<Element: Sendable>: Sendable {
-  private let state: Lock<BroadcastState<Element>>
-  private let waiterIDs = WaiterIDs()
+  @usableFromInline let state: Lock<BroadcastState<Element>>
+  @usableFromInline let waiterIDs = WaiterIDs()
 
   init(capacity: Int) { state = Lock(BroadcastState(capacity: capacity)) }
 
-  func makeID() -> UInt64 { waiterIDs.make() }
+  @inlinable func makeID() -> UInt64 { waiterIDs.make() }
   func addReceiver() -> BroadcastCursor { state.withLock { $0.addReceiver() } }
   func addSender() { state.withLock { $0.addSender() } }
 
+  @inlinable
   func send(_ value: Element) -> Int? {
     let outcome = state.withLock { $0.send(value) }
     guard let outcome else { return nil }
@@ -21,41 +23,59 @@ final class BroadcastStorage<Element: Sendable>: Sendable {
 
   func removeSender() { resume(state.withLock { $0.removeSender() }) }
 
-  func removeReceiver(_ cursor: BroadcastCursor) {
-    for continuation in state.withLock({ $0.removeReceiver(cursor) }) { continuation.resume() }
-  }
+  func removeReceiver(_ cursor: BroadcastCursor) { state.withLock { $0.removeReceiver(cursor) }.resume() }
 
+  @inlinable
   func tryReceive(_ cursor: BroadcastCursor) -> Result<Element, BroadcastTryReceiveError> {
     state.withLock { $0.tryReceive(cursor) }
   }
 
-  func receiveOrWait(
-    _ cursor: BroadcastCursor, waiter: UInt64, _ continuation: BroadcastState<Element>.Continuation
-  ) {
-    if let now = state.withLock({ $0.receiveOrWait(cursor, waiter: waiter, continuation) }) { resume([now]) }
+  /// Waits for the receiver's next message: parks it, unless one came since its fast path.
+  @inlinable
+  func waitForMessage(_ cursor: BroadcastCursor) async throws -> Element {
+    let waiter = makeID()
+    let wait = WaitReporting.observer?.begin(
+      "broadcast receive", detail: { [self] in receiveWaitDetail() },
+      unwind: { [self] in cancelReceive(waiter) })
+    defer { wait?.end() }
+    return try await withTaskCancellationHandler {
+      try await withCheckedThrowingContinuation { continuation in
+        if let now = state.withLock({ $0.receiveOrWait(cursor, waiter: waiter, continuation) }) {
+          continuation.resume(with: now.result)
+        }
+      }
+    } onCancel: {
+      cancelReceive(waiter)
+    }
   }
 
+  @usableFromInline
   func cancelReceive(_ waiter: UInt64) {
     state.withLock { $0.cancelReceive(waiter) }?.resume(throwing: CancellationError())
   }
 
-  func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
-    if state.withLock({ $0.closedOrWait(waiter, continuation) }) { continuation.resume() }
+  /// Returns once there are no receivers, or once the calling task is cancelled.
+  func closed() async {
+    if read({ $0.receiverCount == 0 }) { return }
+    let id = makeID()
+    await WaiterList.wait(
+      "broadcast closed()", id: id, owner: self,
+      detail: { storage in plural(storage.read { $0.receiverCount }, "receiver") + " alive" },
+      park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
+      remove: { storage, id in storage.state.withLock { $0.removeClosed(id) } })
   }
 
-  func cancelClosed(_ waiter: UInt64) { state.withLock { $0.cancelClosed(waiter) }?.resume() }
-
+  @inlinable
   func read<T: Sendable>(_ body: (BroadcastState<Element>) -> T) -> T { state.withLock { body($0) } }
 
   /// "2 senders alive, nothing unread": what a deadlock report says about a waiting receive.
+  @usableFromInline
   func receiveWaitDetail() -> String {
-    read { state in
-      let senders = state.senderCount == 1 ? "1 sender alive" : "\(state.senderCount) senders alive"
-      return senders + ", nothing unread"
-    }
+    plural(read { $0.senderCount }, "sender") + " alive, nothing unread"
   }
 
-  private func resume(_ resumptions: [BroadcastState<Element>.Resumption]) {
+  @inlinable
+  func resume(_ resumptions: [BroadcastState<Element>.Resumption]) {
     for (continuation, result) in resumptions { continuation.resume(with: result) }
   }
 }

@@ -29,39 +29,29 @@
 /// - The token is a struct; copies share one node, as clones of Tokio's token share one. Equality and
 ///   hashing are by node.
 public struct CancellationToken: Sendable, Hashable {
-  let node: TokenNode
+  @usableFromInline let node: TokenNode
 
   /// A new root token, not cancelled.
   public init() { node = TokenNode() }
 
-  private init(node: TokenNode) { self.node = node }
+  @usableFromInline init(node: TokenNode) { self.node = node }
 
   /// Cancels this token and every descendant, waking every task waiting in ``cancelled()``, in the
   /// order they began waiting. Idempotent.
-  public func cancel() { node.cancel() }
+  @inlinable public func cancel() { node.cancel() }
 
   /// Whether this token, or an ancestor, has been cancelled.
-  public var isCancelled: Bool { node.isCancelled }
+  @inlinable public var isCancelled: Bool { node.isCancelled }
 
   /// A token that is cancelled when this one is, and can be cancelled on its own without touching
   /// this one. Born cancelled when this token already is.
-  public func childToken() -> CancellationToken { CancellationToken(node: node.makeChild()) }
+  @inlinable public func childToken() -> CancellationToken { CancellationToken(node: node.makeChild()) }
 
   /// Returns once the token is cancelled, or once the calling task is cancelled.
+  @inlinable
   public func cancelled() async {
     if node.isCancelled { return }
-    let id = node.tree.makeWaiterID()
-    let wait = WaitReporting.observer?.begin("token cancelled()", detail: { "token not cancelled" }) {
-      [node] in node.removeWaiter(id)
-    }
-    defer { wait?.end() }
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { continuation in
-        node.addWaiter(id, continuation)
-      }
-    } onCancel: { [node] in
-      node.removeWaiter(id)
-    }
+    await node.waitForCancel()
   }
 
   public static func == (lhs: CancellationToken, rhs: CancellationToken) -> Bool { lhs.node === rhs.node }

@@ -23,6 +23,7 @@ final class TokenTree: Sendable {
 /// - a waiter is added only while live (and while its task is not cancelled); it is removed by
 ///   cancellation of the node, of its task, or by the simulation unwinding a deadlock.
 /// Continuations are resumed only after the lock is released.
+@usableFromInline
 final class TokenNode: @unchecked Sendable {
   // @unchecked: the `var`s below are read and written only while holding `tree.lock`. The lock
   // already makes every access exclusive, so the run-time exclusivity check Swift adds to a class's
@@ -35,7 +36,7 @@ final class TokenNode: @unchecked Sendable {
   let parent: TokenNode?
   /// Only the root holds its tree strongly.
   private let ownedTree: TokenTree?
-  private let cancelledFlag = Atomic<Bool>(false)  // written under the lock, read without it
+  @usableFromInline let cancelledFlag = Atomic<Bool>(false)  // written under the lock, read without it
   @exclusivity(unchecked) private var children: [Unmanaged<TokenNode>] = []
   @exclusivity(unchecked) private var indexInParent = -1  // -1: not on the parent's list
   @exclusivity(unchecked) private var waiters: [Waiter] = []
@@ -67,8 +68,9 @@ final class TokenNode: @unchecked Sendable {
     }
   }
 
-  var isCancelled: Bool { cancelledFlag.load(ordering: .acquiring) }
+  @inlinable var isCancelled: Bool { cancelledFlag.load(ordering: .acquiring) }
 
+  @usableFromInline
   func makeChild() -> TokenNode {
     let child = TokenNode(parent: self)
     tree.lock.withLock { _ in
@@ -82,6 +84,7 @@ final class TokenNode: @unchecked Sendable {
     return child
   }
 
+  @usableFromInline
   func cancel() {
     let woken = tree.lock.withLock { _ -> [Waiter] in
       guard !isCancelled else { return [] }
@@ -107,6 +110,21 @@ final class TokenNode: @unchecked Sendable {
       return woken
     }
     for waiter in woken { waiter.continuation.resume() }
+  }
+
+  /// Waits until this node is cancelled, or the calling task is; `cancelled()` checked the flag first.
+  @usableFromInline
+  func waitForCancel() async {
+    let id = tree.makeWaiterID()
+    let wait = WaitReporting.observer?.begin("token cancelled()", detail: { "token not cancelled" }) {
+      [self] in removeWaiter(id)
+    }
+    defer { wait?.end() }
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in addWaiter(id, continuation) }
+    } onCancel: {
+      removeWaiter(id)
+    }
   }
 
   /// Registers a waiter, or resumes it at once if the node or the waiting task is already cancelled.

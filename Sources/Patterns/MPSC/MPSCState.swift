@@ -1,7 +1,6 @@
 extension MPSC {
   @usableFromInline typealias SendContinuation = UnsafeContinuation<Void, any Error>
   @usableFromInline typealias ReceiveContinuation = UnsafeContinuation<Element?, Never>
-  @usableFromInline typealias ClosedContinuation = UnsafeContinuation<Void, Never>
 
   /// A task waiting in `send` (with its value) or in `reserve` (value `nil`) for a free slot.
   @usableFromInline
@@ -51,6 +50,17 @@ extension MPSC {
     case closed
   }
 
+  /// What a reserve that may not wait found. The caller acts after unlocking.
+  @usableFromInline
+  enum ReserveAction: Sendable {
+    /// A slot is taken for the new permit.
+    case reserved
+    /// No free slot (or earlier senders are waiting for one): wait.
+    case full
+    /// The receiver closed or is gone.
+    case closed
+  }
+
   /// What a receive that may not wait found. The caller acts after unlocking.
   @usableFromInline
   enum ReceiveAction: Sendable {
@@ -68,7 +78,9 @@ extension MPSC {
     @usableFromInline var senders: [SendContinuation] = []
     @usableFromInline var failedSenders: [(SendContinuation, any Error)] = []
     @usableFromInline var receiver: (ReceiveContinuation, Element?)?
-    @usableFromInline var closedWaiters: [ClosedContinuation] = []
+    // The continuations, not a `WaiterList.Released`: W7a counted 54 instructions per round trip for
+    // destroying that struct and calling its `resume()` when there was nobody to wake.
+    @usableFromInline var closedWaiters: [WaiterList.Continuation] = []
 
     @inlinable init() {}
 
@@ -93,6 +105,20 @@ extension MPSC {
   /// overtake it with `trySend`).
   @usableFromInline
   struct State: Sendable {
+    /// Where the channel is in its life. It only moves forward: open → closed → receiver gone, or
+    /// open → receiver gone.
+    @usableFromInline
+    enum Lifecycle: Sendable {
+      /// Sends and reservations are accepted.
+      case open
+      /// `close()` was called: nothing new gets in, but the receiver still drains what is buffered
+      /// and what permits reserved before the close still send.
+      case closed
+      /// The receiver is gone: nothing new gets in, the buffer was released, and a permit's send
+      /// drops its value.
+      case receiverGone
+    }
+
     @usableFromInline var buffer: RingBuffer<Element>
     @usableFromInline let maxCapacity: Int
     @usableFromInline let isBounded: Bool
@@ -102,12 +128,11 @@ extension MPSC {
     @usableFromInline var weakSenders = 0
     /// Permits reserved and neither sent nor dropped. Each holds a slot and keeps the channel open.
     @usableFromInline var permits = 0
-    /// `close()` was called or the receiver is gone: no new sends.
-    @usableFromInline var isClosed = false
-    @usableFromInline var receiverGone = false
+    @usableFromInline var lifecycle = Lifecycle.open
     @usableFromInline var receiveWaiter: ReceiveWaiter?
     @usableFromInline var sendWaiters = RingBuffer<SendWaiter>()
-    @usableFromInline var closedWaiters: [(id: UInt64, continuation: ClosedContinuation)] = []
+    /// Senders' `closed()` calls, released when the channel leaves `open`.
+    @usableFromInline var closedWaiters = WaiterList()
     /// Timed sends whose deadline passed before they began waiting.
     @usableFromInline var expiredSends: Set<UInt64> = []
     /// How many live senders each task created, for deadlock reports ("held by main").
@@ -120,6 +145,16 @@ extension MPSC {
       buffer = RingBuffer(initialCapacity: Swift.min(maxCapacity, 16))
       holders = [firstHolder: 1]
     }
+
+    /// `close()` was called or the receiver is gone: no new sends.
+    @inlinable
+    var isClosed: Bool {
+      if case .open = lifecycle { return false }
+      return true
+    }
+
+    /// Sender objects and permits: what keeps the channel open.
+    @inlinable var strongCount: Int { senders + permits }
 
     /// Slots neither holding a value nor reserved by a permit.
     @inlinable var freeSlots: Int { isBounded ? maxCapacity - buffer.count - permits : Int.max }
@@ -146,11 +181,11 @@ extension MPSC {
 
     /// A reserve that must not wait: takes a slot for a permit.
     @inlinable
-    mutating func reserve() -> SendAction {
+    mutating func reserve() -> ReserveAction {
       if isClosed { return .closed }
       if freeSlots <= 0 { return .full }
       permits += 1
-      return .buffered
+      return .reserved
     }
 
     /// Queues a sender (value) or reserver (`nil`) that found no slot, unless things changed since
@@ -213,7 +248,7 @@ extension MPSC {
     @inlinable
     mutating func permitSend(_ value: Element, into wakeups: inout Wakeups) -> Element? {
       permits -= 1
-      if receiverGone { return value }
+      if case .receiverGone = lifecycle { return value }
       if let receiver = receiveWaiter {
         receiveWaiter = nil
         wakeups.receiver = (receiver.continuation, value)
@@ -305,13 +340,12 @@ extension MPSC {
     /// Buffered values and outstanding permits still drain.
     @usableFromInline
     mutating func close(into wakeups: inout Wakeups) {
-      if !isClosed {
-        isClosed = true
+      if case .open = lifecycle {
+        lifecycle = .closed
         while let waiter = sendWaiters.popFirst() {
           wakeups.failedSenders.append((waiter.continuation, waiter.closedError))
         }
-        wakeups.closedWaiters = closedWaiters.map(\.continuation)
-        closedWaiters = []
+        wakeups.closedWaiters = closedWaiters.releaseAll().continuations
       }
       wakeReceiverIfFinished(into: &wakeups)
     }
@@ -320,9 +354,21 @@ extension MPSC {
     @usableFromInline
     mutating func receiverDropped(into wakeups: inout Wakeups) -> [Element] {
       close(into: &wakeups)
-      receiverGone = true
+      lifecycle = .receiverGone
       return buffer.removeAll()
     }
+
+    /// A sender's `closed()` parks until the channel closes; hands the continuation back if it has.
+    @usableFromInline
+    mutating func parkClosed(_ id: UInt64, _ continuation: WaiterList.Continuation) -> WaiterList
+      .Continuation?
+    {
+      closedWaiters.park(id, continuation, unless: isClosed)
+    }
+
+    /// A `closed()` call gives up (cancelled, or unwound); `nil` if it was already released.
+    @usableFromInline
+    mutating func removeClosed(_ id: UInt64) -> WaiterList.Continuation? { closedWaiters.remove(id) }
 
     /// A sender object was deinitialized; the last one (with no permit out) finishes the channel.
     @usableFromInline
@@ -367,6 +413,3 @@ extension MPSC {
     }
   }
 }
-
-/// "1 sender", "2 senders".
-func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

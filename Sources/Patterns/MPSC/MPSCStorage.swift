@@ -78,7 +78,7 @@ extension MPSC {
 
     /// Takes a slot for a permit without waiting.
     @inlinable
-    func tryReserve() -> SendAction { state.withLock { $0.reserve() } }
+    func tryReserve() -> ReserveAction { state.withLock { $0.reserve() } }
 
     @usableFromInline
     func permitSend(_ value: Element) {
@@ -164,18 +164,23 @@ extension MPSC {
       wakeups.perform()
     }
 
+    /// Counts a new sender object (a clone) held by the calling task; returns the task's name.
     @usableFromInline
-    func senderCreated(heldBy holder: String) {
+    func senderCreated() -> String {
+      let holder = currentTaskName()
       state.withLock { $0.senderCreated(heldBy: holder) }
+      return holder
     }
 
-    /// A new strong sender, if any sender object or permit is still alive.
+    /// Counts a new sender object for an upgrading weak sender, if any sender object or permit is
+    /// still alive; returns the calling task's name, which holds it, or `nil`.
     @usableFromInline
-    func upgrade(heldBy holder: String) -> Bool {
-      state.withLock { state in
-        guard state.senders + state.permits > 0 else { return false }
+    func upgrade() -> String? {
+      let holder = currentTaskName()
+      return state.withLock { state in
+        guard state.strongCount > 0 else { return nil }
         state.senderCreated(heldBy: holder)
-        return true
+        return holder
       }
     }
 
@@ -188,39 +193,25 @@ extension MPSC {
     /// Returns once the receiver has closed or is gone, or the calling task is cancelled.
     @usableFromInline
     func closed() async {
-      if state.withLock({ $0.isClosed }) { return }
+      if read({ $0.isClosed }) { return }
       let id = makeWaiterID()
-      let wait = WaitReporting.observer?.begin(
-        "mpsc closed()", detail: { "the receiver is still open" },
-        unwind: { [self] in cancelClosedWaiter(id) })
-      defer { wait?.end() }
-      await withTaskCancellationHandler {
-        await withUnsafeContinuation { (continuation: ClosedContinuation) in
-          let resumeNow = state.withLock { state -> Bool in
-            if state.isClosed || Task.isCancelled { return true }
-            state.closedWaiters.append((id, continuation))
-            return false
-          }
-          if resumeNow { continuation.resume() }
-        }
-      } onCancel: {
-        cancelClosedWaiter(id)
-      }
-    }
-
-    @usableFromInline
-    func cancelClosedWaiter(_ id: UInt64) {
-      let continuation = state.withLock { state -> ClosedContinuation? in
-        guard let index = state.closedWaiters.firstIndex(where: { $0.id == id }) else { return nil }
-        return state.closedWaiters.remove(at: index).continuation
-      }
-      continuation?.resume()
+      await WaiterList.wait(
+        "mpsc closed()", id: id, owner: self,
+        detail: { _ in "the receiver is still open" },
+        park: { continuation in state.withLock { $0.parkClosed(id, continuation) } },
+        remove: { storage, id in storage.state.withLock { $0.removeClosed(id) } })
     }
 
     // MARK: reading
 
     @inlinable
     func read<T: Sendable>(_ body: (borrowing State) -> T) -> T { state.withLock { body($0) } }
+
+    /// Sender objects and permits keeping the channel open (an unbounded channel has no permits).
+    @inlinable var strongCount: Int { read { $0.strongCount } }
+
+    /// Weak senders alive.
+    @inlinable var weakCount: Int { read { $0.weakSenders } }
   }
 }
 

@@ -68,3 +68,6 @@ public struct ActiveWait: Sendable {
   /// Marks the wait as over. Call exactly once.
   @inlinable public func end() { onEnd() }
 }
+
+/// "1 sender", "2 senders": how wait details count things.
+func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

@@ -64,6 +64,8 @@ public enum Watch<Value: Sendable> {
     /// The value, handed back.
     public var value: Value
     public var description: String { "watch send failed: no receivers" }
+
+    @usableFromInline init(value: Value) { self.value = value }
   }
 
   /// Why `changed()`, `hasChanged()` or `waitFor` gave up.

@@ -3,9 +3,9 @@ extension Watch {
   /// Remembers which version it has seen. Meant for one consuming task at a time; ``clone()`` makes
   /// another with the same seen state.
   public final class Receiver: Sendable {
-    let storage: WatchStorage<Value>
+    @usableFromInline let storage: WatchStorage<Value>
     /// The version this receiver has seen; read and written under the channel's lock.
-    let seen: WatchSeen
+    @usableFromInline let seen: WatchSeen
 
     init(storage: WatchStorage<Value>, seen: WatchSeen) {
       self.storage = storage
@@ -16,9 +16,10 @@ extension Watch {
 
     /// The current value (a copy). Does **not** mark it seen: a following ``changed()`` returns at
     /// once if it was unseen. Use ``borrowAndUpdate()`` when you act on the value.
-    public func borrow() -> Value { storage.withState { $0.value } }
+    @inlinable public func borrow() -> Value { storage.withState { $0.value } }
 
     /// The current value (a copy), marked seen: the next ``changed()`` waits for a newer one.
+    @inlinable
     public func borrowAndUpdate() -> Value {
       storage.withState { state in
         state.markSeen(seen)
@@ -28,6 +29,7 @@ extension Watch {
 
     /// Whether the current value is unseen.
     /// - Throws: ``WatchReceiveError/closed`` when every sender is gone, seen or not (as Tokio).
+    @inlinable
     public func hasChanged() throws(ReceiveError) -> Bool {
       let (closed, unseen) = storage.withState { [seen] in ($0.isClosed, $0.hasUnseen(seen)) }
       if closed { throw .closed }
@@ -35,37 +37,23 @@ extension Watch {
     }
 
     /// Marks the current value unseen, so the next ``changed()`` returns at once.
-    public func markChanged() { storage.withState { [seen] in $0.markChanged(seen) } }
+    @inlinable public func markChanged() { storage.withState { [seen] in $0.markChanged(seen) } }
 
     /// Marks the current value seen, without reading it.
-    public func markUnchanged() { storage.withState { [seen] in $0.markSeen(seen) } }
+    @inlinable public func markUnchanged() { storage.withState { [seen] in $0.markSeen(seen) } }
 
     /// Returns when there is a value this receiver has not seen, and marks it seen. Returns at once,
     /// without suspending, when the current value is unseen (also after the senders are gone).
     /// - Throws: ``WatchReceiveError/closed`` when every sender is gone and the current value was
     ///   seen; `CancellationError` when the calling task is cancelled while waiting.
+    @inlinable
     public func changed() async throws {
       switch storage.withState({ [seen] in $0.checkChanged(seen) }) {
       case .success: return
       case .failure(let error): throw error
       case nil: break
       }
-      let waiter = storage.makeWaiterID()
-      let wait = WaitReporting.observer?.begin(
-        "watch changed()",
-        detail: { [storage] in
-          let senders = storage.withState { $0.senderCount }
-          return (senders == 1 ? "1 sender alive" : "\(senders) senders alive") + ", current value seen"
-        },
-        unwind: { [storage] in storage.cancelChanged(waiter) })
-      defer { wait?.end() }
-      try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-          storage.changedOrWait(seen, waiter: waiter, continuation)
-        }
-      } onCancel: { [storage] in
-        storage.cancelChanged(waiter)
-      }
+      try await storage.waitForChange(seen)
     }
 
     /// Returns the first value, starting with the current one, for which `predicate` is true, and
@@ -73,6 +61,7 @@ extension Watch {
     /// even when every sender is gone.
     /// - Throws: ``WatchReceiveError/closed`` when every sender is gone and the latest value does not
     ///   match; `CancellationError` when the calling task is cancelled while waiting.
+    @inlinable
     public func waitFor(_ predicate: (Value) -> Bool) async throws -> Value {
       var closed = false
       while true {

@@ -2,7 +2,7 @@ extension Watch {
   /// The sending half (Tokio's `watch::Sender`). Make more with ``clone()``; when the last sender
   /// object is deinitialized, receivers' waits end with ``WatchReceiveError/closed``.
   public final class Sender: Sendable {
-    let storage: WatchStorage<Value>
+    @usableFromInline let storage: WatchStorage<Value>
 
     init(storage: WatchStorage<Value>) { self.storage = storage }
 
@@ -10,6 +10,7 @@ extension Watch {
 
     /// Stores `value` and wakes every waiting receiver.
     /// - Throws: ``Watch/SendError`` (with `value`) when there are no receivers; nothing is stored.
+    @inlinable
     public func send(_ value: Value) throws(SendError) {
       // Decided under the lock: a receiver subscribing at the same time either counts or sees it.
       let stored = storage.update { state in
@@ -22,7 +23,7 @@ extension Watch {
 
     /// Stores `value` whether or not anyone listens, wakes every waiting receiver, and returns the
     /// value it replaced.
-    @discardableResult
+    @inlinable @discardableResult
     public func sendReplace(_ value: Value) -> Value {
       var old: Value?
       _ = storage.update { state in
@@ -35,6 +36,7 @@ extension Watch {
 
     /// Changes the value in place and wakes every waiting receiver, whether or not anyone listens.
     /// `body` runs under the channel's lock: it must not use this channel.
+    @inlinable
     public func sendModify(_ body: (inout Value) -> Void) {
       _ = storage.update { state in
         body(&state.value)
@@ -44,13 +46,13 @@ extension Watch {
 
     /// Changes the value in place; notifies receivers only if `body` returns true (the change is
     /// stored either way). Returns what `body` returned. `body` runs under the channel's lock.
-    @discardableResult
+    @inlinable @discardableResult
     public func sendIfModified(_ body: (inout Value) -> Bool) -> Bool {
       storage.update { body(&$0.value) }
     }
 
     /// The current value (a copy).
-    public func borrow() -> Value { storage.withState { $0.value } }
+    @inlinable public func borrow() -> Value { storage.withState { $0.value } }
 
     /// A new receiver that has seen the current value: its first `changed()` waits for the next send.
     public func subscribe() -> Receiver {
@@ -64,29 +66,13 @@ extension Watch {
     }
 
     /// How many receiver objects are alive.
-    public var receiverCount: Int { storage.withState { $0.receiverCount } }
+    @inlinable public var receiverCount: Int { storage.withState { $0.receiverCount } }
 
     /// Whether there are no receivers (``subscribe()`` opens it again).
-    public var isClosed: Bool { receiverCount == 0 }
+    @inlinable public var isClosed: Bool { receiverCount == 0 }
 
     /// Returns once there are no receivers (at once if there are none now), or once the calling
     /// task is cancelled.
-    public func closed() async {
-      if isClosed { return }
-      let id = storage.makeWaiterID()
-      let wait = WaitReporting.observer?.begin(
-        "watch closed()",
-        detail: { [storage] in
-          let count = storage.withState { $0.receiverCount }
-          return count == 1 ? "1 receiver alive" : "\(count) receivers alive"
-        },
-        unwind: { [storage] in storage.cancelClosed(id) })
-      defer { wait?.end() }
-      await withTaskCancellationHandler {
-        await withCheckedContinuation { continuation in storage.closedOrWait(id, continuation) }
-      } onCancel: { [storage] in
-        storage.cancelClosed(id)
-      }
-    }
+    public func closed() async { await storage.closed() }
   }
 }

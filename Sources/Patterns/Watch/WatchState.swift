@@ -5,28 +5,29 @@
 /// in its own ``WatchSeen`` (as Tokio keeps it in the `Receiver`): equal to the channel's means
 /// "seen"; `nil` means "marked changed" (``Watch/Receiver/markChanged()``), which is unseen whatever
 /// the version.
+@usableFromInline
 struct WatchState<Value: Sendable> {
-  typealias ChangeContinuation = CheckedContinuation<Void, any Error>
+  @usableFromInline typealias ChangeContinuation = CheckedContinuation<Void, any Error>
 
-  typealias ChangeWaiter = WatchChangeWaiter
-  typealias ClosedWaiter = WatchClosedWaiter
+  @usableFromInline typealias ChangeWaiter = WatchChangeWaiter
 
-  var value: Value
-  private(set) var version: UInt64 = 0
-  private(set) var senderCount = 1
-  private(set) var receiverCount = 0
+  @usableFromInline var value: Value
+  @usableFromInline var version: UInt64 = 0
+  @usableFromInline var senderCount = 1
+  @usableFromInline var receiverCount = 0
   /// Waiting `changed()` calls, oldest first (FIFO wake-up).
-  private var changeWaiters: [ChangeWaiter] = []
-  private var closedWaiters: [ClosedWaiter] = []
+  @usableFromInline var changeWaiters: [ChangeWaiter] = []
+  /// Waiting `closed()` calls, released when the last receiver goes.
+  private var closedWaiters = WaiterList()
 
   init(_ value: Value) { self.value = value }
 
-  var isClosed: Bool { senderCount == 0 }
+  @inlinable var isClosed: Bool { senderCount == 0 }
   var waitingReceivers: Int { changeWaiters.count }
   /// Every parked continuation: waiting `changed()` and `closed()` calls.
   var waiterCount: Int { changeWaiters.count + closedWaiters.count }
 
-  func hasUnseen(_ receiver: WatchSeen) -> Bool { receiver.version != version }
+  @inlinable func hasUnseen(_ receiver: WatchSeen) -> Bool { receiver.version != version }
 
   // MARK: transitions
 
@@ -38,11 +39,12 @@ struct WatchState<Value: Sendable> {
 
   mutating func addSender() { senderCount += 1 }
 
-  func markSeen(_ receiver: WatchSeen) { receiver.version = version }
-  func markChanged(_ receiver: WatchSeen) { receiver.version = nil }
+  @inlinable func markSeen(_ receiver: WatchSeen) { receiver.version = version }
+  @inlinable func markChanged(_ receiver: WatchSeen) { receiver.version = nil }
 
   /// A notifying send stored a new value: bump the version; every waiting `changed()` returns, and
   /// its receiver has now seen the new version (as Tokio's `changed()` marks it).
+  @inlinable
   mutating func notify() -> [ChangeContinuation] {
     version += 1
     for waiter in changeWaiters { waiter.seen.version = version }
@@ -59,15 +61,14 @@ struct WatchState<Value: Sendable> {
   }
 
   /// A receiver object gone; the last one wakes `closed()` waiters.
-  mutating func removeReceiver() -> [CheckedContinuation<Void, Never>] {
+  mutating func removeReceiver() -> WaiterList.Released {
     receiverCount -= 1
-    guard receiverCount == 0 else { return [] }
-    defer { closedWaiters = [] }
-    return closedWaiters.map { $0.continuation }
+    return receiverCount == 0 ? closedWaiters.releaseAll() : .none
   }
 
   /// What `changed()` does now: `.success` when the value is unseen (and marks it seen), `.closed`
   /// when seen and every sender is gone, `nil` to wait.
+  @inlinable
   func checkChanged(_ receiver: WatchSeen) -> Result<Void, WatchReceiveError>? {
     if hasUnseen(receiver) {
       markSeen(receiver)
@@ -78,6 +79,7 @@ struct WatchState<Value: Sendable> {
 
   /// `changed()` found nothing: check again, then answer now (returns the result) or park.
   /// A cancelled task is not parked (see `TokenNode.addWaiter` for the race this closes).
+  @inlinable
   mutating func changedOrWait(_ receiver: WatchSeen, waiter: UInt64, _ continuation: ChangeContinuation)
     -> Result<Void, any Error>?
   {
@@ -87,21 +89,21 @@ struct WatchState<Value: Sendable> {
     return nil
   }
 
+  @usableFromInline
   mutating func cancelChanged(_ waiter: UInt64) -> ChangeContinuation? {
     guard let index = changeWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
     return changeWaiters.remove(at: index).continuation
   }
 
-  mutating func closedOrWait(_ waiter: UInt64, _ continuation: CheckedContinuation<Void, Never>) -> Bool {
-    if receiverCount == 0 || Task.isCancelled { return true }
-    closedWaiters.append(ClosedWaiter(id: waiter, continuation: continuation))
-    return false
+  /// `closed()` parks until the last receiver goes; hands the continuation back when none is left.
+  mutating func parkClosed(_ waiter: UInt64, _ continuation: WaiterList.Continuation) -> WaiterList
+    .Continuation?
+  {
+    closedWaiters.park(waiter, continuation, unless: receiverCount == 0)
   }
 
-  mutating func cancelClosed(_ waiter: UInt64) -> CheckedContinuation<Void, Never>? {
-    guard let index = closedWaiters.firstIndex(where: { $0.id == waiter }) else { return nil }
-    return closedWaiters.remove(at: index).continuation
-  }
+  /// A `closed()` call gives up (cancelled, or unwound); `nil` if it was already released.
+  mutating func removeClosed(_ waiter: UInt64) -> WaiterList.Continuation? { closedWaiters.remove(waiter) }
 }
 
 /// One receiver's seen version: the version of the value it last saw, or `nil` when marked changed.
@@ -110,24 +112,27 @@ struct WatchState<Value: Sendable> {
 /// lookup (a dictionary from receiver to version cost a hash per `changed()`). @unchecked Sendable:
 /// `version` is read and written only under the channel's lock, which also makes every access
 /// exclusive, so Swift's run-time exclusivity check is skipped.
+@usableFromInline
 final class WatchSeen: @unchecked Sendable {
-  @exclusivity(unchecked) var version: UInt64?
+  @usableFromInline @exclusivity(unchecked) var version: UInt64?
 
-  init(version: UInt64?) { self.version = version }
+  @usableFromInline init(version: UInt64?) { self.version = version }
 }
 
-// The waiters live outside the generic `WatchState`: nested in it, their type metadata would be
+// The waiter lives outside the generic `WatchState`: nested in it, its type metadata would be
 // generic too, and building it at run time showed up in W4's profile.
 
 /// A waiting `changed()`: its id (for cancellation), its receiver's seen version, its continuation.
+@usableFromInline
 struct WatchChangeWaiter {
-  let id: UInt64
-  let seen: WatchSeen
-  let continuation: CheckedContinuation<Void, any Error>
-}
+  @usableFromInline let id: UInt64
+  @usableFromInline let seen: WatchSeen
+  @usableFromInline let continuation: CheckedContinuation<Void, any Error>
 
-/// A waiting `closed()`.
-struct WatchClosedWaiter {
-  let id: UInt64
-  let continuation: CheckedContinuation<Void, Never>
+  @inlinable
+  init(id: UInt64, seen: WatchSeen, continuation: CheckedContinuation<Void, any Error>) {
+    self.id = id
+    self.seen = seen
+    self.continuation = continuation
+  }
 }

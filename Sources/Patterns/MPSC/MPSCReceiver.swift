@@ -68,19 +68,19 @@ extension MPSC {
 
     /// Whether nothing more can be sent: the receiver closed, or every sender object and permit is
     /// gone. Values may still be buffered.
-    public var isClosed: Bool { storage.read { $0.isClosed || $0.senders + $0.permits == 0 } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed || $0.strongCount == 0 } }
 
     /// Whether no value is buffered now.
-    public var isEmpty: Bool { storage.read { $0.buffer.isEmpty } }
+    @inlinable public var isEmpty: Bool { storage.read { $0.buffer.isEmpty } }
 
     /// Values buffered now. Tokio: `len`.
-    public var count: Int { storage.read { $0.buffer.count } }
+    @inlinable public var count: Int { storage.read { $0.buffer.count } }
 
     /// Sender objects and permits keeping the channel open. Tokio: `sender_strong_count`.
-    public var senderStrongCount: Int { storage.read { $0.senders + $0.permits } }
+    @inlinable public var senderStrongCount: Int { storage.strongCount }
 
     /// Weak senders alive. Tokio: `sender_weak_count`.
-    public var senderWeakCount: Int { storage.read { $0.weakSenders } }
+    @inlinable public var senderWeakCount: Int { storage.weakCount }
   }
 }
 

@@ -25,9 +25,7 @@ extension MPSC {
 
     /// Another sender on the same channel, held by the calling task.
     public func clone() -> UnboundedSender {
-      let holder = currentTaskName()
-      storage.senderCreated(heldBy: holder)
-      return UnboundedSender(storage: storage, holder: holder)
+      UnboundedSender(storage: storage, holder: storage.senderCreated())
     }
 
     /// A handle that can send only after `upgrade()`, and does not keep the channel open.
@@ -37,13 +35,13 @@ extension MPSC {
     public func closed() async { await storage.closed() }
 
     /// Whether the receiver has closed or is gone: sends fail from now on.
-    public var isClosed: Bool { storage.read { $0.isClosed } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed } }
 
     /// Sender objects keeping the channel open. Tokio: `strong_count`.
-    public var strongCount: Int { storage.read { $0.senders } }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive. Tokio: `weak_count`.
-    public var weakCount: Int { storage.read { $0.weakSenders } }
+    @inlinable public var weakCount: Int { storage.weakCount }
 
     /// Whether both senders send to the same channel. Tokio: `same_channel`.
     public func sameChannel(as other: UnboundedSender) -> Bool { storage === other.storage }
@@ -51,7 +49,7 @@ extension MPSC {
 
   /// An unbounded sender that does not keep the channel open. Tokio: `mpsc::WeakUnboundedSender`.
   public final class WeakUnboundedSender: Sendable {
-    let storage: Storage
+    @usableFromInline let storage: Storage
 
     init(storage: Storage) {
       self.storage = storage
@@ -62,17 +60,16 @@ extension MPSC {
 
     /// A sender, if any sender object is still alive; `nil` once the last is gone.
     public func upgrade() -> UnboundedSender? {
-      let holder = currentTaskName()
-      return storage.upgrade(heldBy: holder) ? UnboundedSender(storage: storage, holder: holder) : nil
+      storage.upgrade().map { UnboundedSender(storage: storage, holder: $0) }
     }
 
     /// Another weak sender on the same channel.
     public func clone() -> WeakUnboundedSender { WeakUnboundedSender(storage: storage) }
 
     /// Sender objects keeping the channel open.
-    public var strongCount: Int { storage.read { $0.senders } }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive.
-    public var weakCount: Int { storage.read { $0.weakSenders } }
+    @inlinable public var weakCount: Int { storage.weakCount }
   }
 }

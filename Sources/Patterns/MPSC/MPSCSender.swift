@@ -1,5 +1,3 @@
-import Synchronization
-
 extension MPSC {
   /// The sending half of a bounded channel. Clone it to give each producer its own.
   ///
@@ -78,7 +76,7 @@ extension MPSC {
     /// cancelled while waiting. Tokio: `reserve_owned`.
     public func reserve() async throws -> Permit {
       switch storage.tryReserve() {
-      case .buffered, .handOff: return Permit(storage: storage)
+      case .reserved: return Permit(storage: storage)
       case .closed: throw ClosedError()
       case .full:
         try await storage.waitForSlot(nil, id: storage.makeWaiterID())
@@ -87,11 +85,7 @@ extension MPSC {
     }
 
     /// Another sender on the same channel, held by the calling task.
-    public func clone() -> Sender {
-      let holder = currentTaskName()
-      storage.senderCreated(heldBy: holder)
-      return Sender(storage: storage, holder: holder)
-    }
+    public func clone() -> Sender { Sender(storage: storage, holder: storage.senderCreated()) }
 
     /// A handle that can send only after `upgrade()`, and does not keep the channel open.
     public func downgrade() -> WeakSender { WeakSender(storage: storage) }
@@ -100,19 +94,19 @@ extension MPSC {
     public func closed() async { await storage.closed() }
 
     /// Whether the receiver has closed or is gone: sends fail from now on.
-    public var isClosed: Bool { storage.read { $0.isClosed } }
+    @inlinable public var isClosed: Bool { storage.read { $0.isClosed } }
 
     /// Free slots now: the channel's size less buffered values and outstanding permits.
-    public var capacity: Int { storage.read { Swift.max(0, $0.freeSlots) } }
+    @inlinable public var capacity: Int { storage.read { Swift.max(0, $0.freeSlots) } }
 
     /// The channel's size, as created.
-    public var maxCapacity: Int { storage.read { $0.maxCapacity } }
+    @inlinable public var maxCapacity: Int { storage.read { $0.maxCapacity } }
 
     /// Sender objects and permits keeping the channel open. Tokio: `strong_count`.
-    public var strongCount: Int { storage.read { $0.senders + $0.permits } }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive. Tokio: `weak_count`.
-    public var weakCount: Int { storage.read { $0.weakSenders } }
+    @inlinable public var weakCount: Int { storage.weakCount }
 
     /// Whether both senders send to the same channel. Tokio: `same_channel`.
     public func sameChannel(as other: Sender) -> Bool { storage === other.storage }
@@ -120,7 +114,7 @@ extension MPSC {
 
   /// A sender that does not keep the channel open. Tokio: `mpsc::WeakSender`.
   public final class WeakSender: Sendable {
-    let storage: Storage
+    @usableFromInline let storage: Storage
 
     init(storage: Storage) {
       self.storage = storage
@@ -131,42 +125,15 @@ extension MPSC {
 
     /// A sender, if any sender object or outstanding permit is still alive; `nil` once the last
     /// is gone (the channel cannot be reopened).
-    public func upgrade() -> Sender? {
-      let holder = currentTaskName()
-      return storage.upgrade(heldBy: holder) ? Sender(storage: storage, holder: holder) : nil
-    }
+    public func upgrade() -> Sender? { storage.upgrade().map { Sender(storage: storage, holder: $0) } }
 
     /// Another weak sender on the same channel.
     public func clone() -> WeakSender { WeakSender(storage: storage) }
 
     /// Sender objects and permits keeping the channel open.
-    public var strongCount: Int { storage.read { $0.senders + $0.permits } }
+    @inlinable public var strongCount: Int { storage.strongCount }
 
     /// Weak senders alive.
-    public var weakCount: Int { storage.read { $0.weakSenders } }
-  }
-
-  /// One reserved slot: `send(_:)` uses it without waiting; deinitialized unsent, it gives the slot
-  /// back. While it is alive it keeps the channel open, like a sender. Tokio: `OwnedPermit`.
-  public final class Permit: Sendable {
-    let storage: Storage
-    private let used = Atomic<Bool>(false)
-
-    init(storage: Storage) { self.storage = storage }
-
-    deinit {
-      if !used.load(ordering: .relaxed) { storage.permitDropped() }
-    }
-
-    /// Sends `value` in the reserved slot. Never waits, never fails: if the receiver is gone by
-    /// now, the value is dropped, as in Tokio.
-    ///
-    /// - Precondition: the permit has not sent before (a permit holds one slot).
-    public func send(_ value: Element) {
-      let (firstSend, _) = used.compareExchange(
-        expected: false, desired: true, ordering: .acquiringAndReleasing)
-      precondition(firstSend, "MPSC.Permit.send: this permit has already sent its one value")
-      storage.permitSend(value)
-    }
+    @inlinable public var weakCount: Int { storage.weakCount }
   }
 }
