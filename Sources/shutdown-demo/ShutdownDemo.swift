@@ -65,6 +65,7 @@ enum ShutdownDemo {
           tokio::sync::mpsc. Scenarios: \(MPSCScenarios.catalog.scenarios.map(\.name).joined(separator: ", ")).
           """),
       BenchCommand.command,
+      ServeCommand.command,
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).
