@@ -66,6 +66,8 @@ enum ShutdownDemo {
           """),
       BenchCommand.command,
       ServeCommand.command,
+      LoadCommand.command,
+      DrillCommand.command,
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).

@@ -28,12 +28,13 @@ final class EventLoop: @unchecked Sendable {
   private var handlers: [PollHandler?] = []
   private let inbox = Lock<[@Sendable () -> Void]>([])
   private var running = true
-  /// Called on the loop thread about every `tickInterval`: timeouts live there.
+  /// Called on the loop thread about every `tickMilliseconds`: timeouts live there.
   var onTick: (() -> Void)?
-  static let tickMilliseconds: Int32 = 50
+  let tickMilliseconds: Int32
 
-  init() throws(SocketError) {
+  init(tickMilliseconds: Int32 = 50) throws(SocketError) {
     poller = try Poller()
+    self.tickMilliseconds = tickMilliseconds
   }
 
   /// Starts the loop on a new thread; `finished` runs on that thread after the loop has stopped.
@@ -83,7 +84,7 @@ final class EventLoop: @unchecked Sendable {
   private func run() {
     var lastTick = monotonicNanoseconds()
     while running {
-      let events = poller.wait(timeoutMilliseconds: Self.tickMilliseconds)
+      let events = poller.wait(timeoutMilliseconds: tickMilliseconds)
       for event in events {
         let index = Int(event.descriptor)
         guard index < handlers.count, let handler = handlers[index] else { continue }
@@ -96,10 +97,30 @@ final class EventLoop: @unchecked Sendable {
       }
       for job in jobs { job() }
       let now = monotonicNanoseconds()
-      if now - lastTick >= UInt64(Self.tickMilliseconds) * 1_000_000 {
+      if now - lastTick >= UInt64(tickMilliseconds) * 1_000_000 {
         lastTick = now
         onTick?()
       }
+    }
+  }
+}
+
+/// A value shared between threads and tasks, behind a `Lock` (which, being non-copyable, cannot be
+/// captured by escaping closures itself).
+final class Shared<Value: Sendable>: Sendable {
+  private let lock: Lock<Value>
+
+  init(_ value: Value) { lock = Lock(value) }
+
+  /// The current value.
+  var value: Value { lock.withLock { $0 } }
+
+  /// Runs `body` on the value under the lock.
+  func update<T: Sendable>(_ body: (inout Value) -> T) -> T {
+    lock.withLock { value in
+      var copy = value
+      defer { value = copy }
+      return body(&copy)
     }
   }
 }

@@ -152,16 +152,8 @@ enum ServeCommand {
         return "state saved to \(statePath): \(state.starts) start\(state.starts == 1 ? "" : "s"), "
           + "\(state.requests) requests in all"
       })
-    let result = Lock<Int32>(0)
-    let finished = DispatchSemaphore(value: 0)
-    Task {
-      let code = await shutdown.run(server: server, events: events, post: post)
-      result.withLock { $0 = code }
-      finished.signal()
-    }
-    // The main thread is not one of the cooperative threads: waiting here blocks no task.
-    finished.wait()
-    return result.withLock { $0 }
+    // The main thread is not one of the cooperative threads: waiting there blocks no task.
+    return blockingRun { await shutdown.run(server: server, events: events, post: post) }
   }
 }
 
