@@ -29,8 +29,9 @@ final class ChildProcess: @unchecked Sendable {
 
   private struct State {
     var lines: [String] = []
-    var lineWaiters: [(id: Int, matches: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] =
-      []
+    var lineWaiters:
+      [(id: Int, matches: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] =
+        []
     var outputEnded = false
     var exit: ChildExit?
     var exitWaiters: [(id: Int, continuation: CheckedContinuation<ChildExit?, Never>)] = []
@@ -54,7 +55,8 @@ final class ChildProcess: @unchecked Sendable {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    posix_spawnattr_setflags(
+      &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     posix_spawnattr_setpgroup(&attributes, 0)
     var defaults = sigset_t()
     sigemptyset(&defaults)
@@ -103,7 +105,8 @@ final class ChildProcess: @unchecked Sendable {
 
   /// Waits until a line matching `matches` has been written (earlier lines count), the output ends,
   /// or `timeout` passes. Returns the line, or `nil`.
-  func waitForLine(timeout: Duration, matching matches: @escaping @Sendable (String) -> Bool) async -> String? {
+  func waitForLine(timeout: Duration, matching matches: @escaping @Sendable (String) -> Bool) async -> String?
+  {
     let id = state.withLock { state in
       state.nextID += 1
       return state.nextID
@@ -203,7 +206,8 @@ final class ChildProcess: @unchecked Sendable {
     let signal = status & 0x7F
     let exit =
       signal == 0
-      ? ChildExit(code: (status >> 8) & 0xFF, signal: nil, at: now) : ChildExit(code: 128 + signal, signal: signal, at: now)
+      ? ChildExit(code: (status >> 8) & 0xFF, signal: nil, at: now)
+      : ChildExit(code: 128 + signal, signal: signal, at: now)
     let waiters = state.withLock { state in
       state.exit = exit
       defer { state.exitWaiters.removeAll() }

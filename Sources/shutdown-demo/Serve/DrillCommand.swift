@@ -39,17 +39,23 @@ enum DrillCommand {
         name: "signal-after", valueName: "duration", help: "How long to load before sending SIGTERM.",
         kind: .duration(Duration.milliseconds(1)...Duration.seconds(600)), defaultValue: "1s"),
       OptionSpec(
-        name: "mode", valueName: "mode", help: "Which serve to drill.", kind: .choice(["graceful", "naive", "both"]),
+        name: "mode", valueName: "mode", help: "Which serve to drill.",
+        kind: .choice(["graceful", "naive", "both"]),
         defaultValue: "both"),
       OptionSpec(
-        name: "command", valueName: "shell-command", help: "Drill your own server: how to start it (run by /bin/sh).",
-        kind: .text),
-      OptionSpec(name: "url", valueName: "url", help: "With --command: what to load, http://127.0.0.1:PORT/path.", kind: .text),
-      OptionSpec(
-        name: "ready-url", valueName: "url", help: "With --command: what must answer 2xx before loading (default: --url).",
+        name: "command", valueName: "shell-command",
+        help: "Drill your own server: how to start it (run by /bin/sh).",
         kind: .text),
       OptionSpec(
-        name: "format", valueName: "format", help: "How to print the result.", kind: .choice(["text", "json"]),
+        name: "url", valueName: "url", help: "With --command: what to load, http://127.0.0.1:PORT/path.",
+        kind: .text),
+      OptionSpec(
+        name: "ready-url", valueName: "url",
+        help: "With --command: what must answer 2xx before loading (default: --url).",
+        kind: .text),
+      OptionSpec(
+        name: "format", valueName: "format", help: "How to print the result.",
+        kind: .choice(["text", "json"]),
         defaultValue: "text"),
     ]
   ) { parsed, context in
@@ -121,13 +127,18 @@ struct DrillPlan: Sendable {
     signalAfter = parsed.duration("signal-after")
     format = parsed.choice("format")
     if let command = parsed.text("command") {
-      guard !command.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("--command needs a command") }
+      guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+        throw UsageError("--command needs a command")
+      }
       for option in ["mode", "request-time", "drain-delay"] where parsed.wasGiven(option) {
         throw UsageError("'--\(option)' is for drilling serve; with '--command' your service has its own")
       }
-      guard let url = parsed.text("url") else { throw UsageError("'--command' needs '--url <url>': what to load") }
+      guard let url = parsed.text("url") else {
+        throw UsageError("'--command' needs '--url <url>': what to load")
+      }
       guard let target = LoadTarget(url), target.host.hasPrefix("127.") else {
-        throw UsageError("The value '\(url)' is invalid for '--url <url>': expected http://127.0.0.1:PORT/path")
+        throw UsageError(
+          "The value '\(url)' is invalid for '--url <url>': expected http://127.0.0.1:PORT/path")
       }
       self.target = target
       if let ready = parsed.text("ready-url") {
@@ -211,7 +222,8 @@ struct DrillPlan: Sendable {
       readyTarget = self.readyTarget ?? given
     } else {
       guard
-        let line = await child.waitForLine(timeout: .seconds(30), matching: { $0.hasPrefix("listening on http://") }),
+        let line = await child.waitForLine(
+          timeout: .seconds(30), matching: { $0.hasPrefix("listening on http://") }),
         let url = line.split(separator: " ").dropFirst(2).first, let listening = LoadTarget(String(url))
       else { return .failure(DrillError("serve did not say it was listening within 30s; \(lastLines())")) }
       target = listening
@@ -224,7 +236,8 @@ struct DrillPlan: Sendable {
     let readyDeadline = ContinuousClock.now + .seconds(60)
     while true {
       if let exit = child.exitStatus {
-        return .failure(DrillError("the server exited (code \(exit.code)) before it was ready; \(lastLines())"))
+        return .failure(
+          DrillError("the server exited (code \(exit.code)) before it was ready; \(lastLines())"))
       }
       if await Self.answers(readyTarget) { break }
       if ContinuousClock.now >= readyDeadline {
@@ -300,17 +313,22 @@ struct DrillRun: Sendable {
   var verdict: String {
     var problems: [String] = []
     if counts.failedAfterAccept > 0 {
-      problems.append("\(counts.failedAfterAccept) request\(counts.failedAfterAccept == 1 ? "" : "s") cut after being accepted")
+      problems.append(
+        "\(counts.failedAfterAccept) request\(counts.failedAfterAccept == 1 ? "" : "s") cut after being accepted"
+      )
       if exitCode == 0 && !killedByDrill { problems.append("it exited 0 before draining") }
     }
     if killedByDrill {
-      problems.append("it ignored SIGTERM until the drill's own deadline (\(formatDuration(exitDeadline))) and was killed")
+      problems.append(
+        "it ignored SIGTERM until the drill's own deadline (\(formatDuration(exitDeadline))) and was killed")
     } else if exitCode != 0 {
-      problems.append(exitCode == 128 + SIGTERM ? "SIGTERM killed it (exit 143): no handler" : "exit code \(exitCode)")
+      problems.append(
+        exitCode == 128 + SIGTERM ? "SIGTERM killed it (exit 143): no handler" : "exit code \(exitCode)")
     }
     if counts.timedOut > 0 { problems.append("\(counts.timedOut) timed out") }
     if problems.isEmpty {
-      return "PASS: drained without a failed request; exit 0, \(String(format: "%.2f", exitSeconds))s after SIGTERM"
+      return
+        "PASS: drained without a failed request; exit 0, \(String(format: "%.2f", exitSeconds))s after SIGTERM"
     }
     return "FAIL: " + problems.joined(separator: "; ")
   }
@@ -340,7 +358,9 @@ struct DrillRun: Sendable {
     let width = 13
     var out = pad("", 30) + runs.map { pad($0.mode.name, width) }.joined() + "\n"
     func row(_ label: String, _ value: (DrillRun) -> String) {
-      out += label.padding(toLength: 30, withPad: " ", startingAt: 0) + runs.map { pad(value($0), width) }.joined() + "\n"
+      out +=
+        label.padding(toLength: 30, withPad: " ", startingAt: 0) + runs.map { pad(value($0), width) }.joined()
+        + "\n"
     }
     row("requests ok") { "\($0.counts.ok)" }
     row("refused (nobody listening)") { "\($0.counts.refused)" }

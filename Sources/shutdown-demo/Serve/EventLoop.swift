@@ -64,7 +64,9 @@ final class EventLoop: @unchecked Sendable {
   /// Watches `descriptor` and sends its events to `handler` (loop thread only).
   func register(_ descriptor: Int32, _ handler: PollHandler, read: Bool = true, write: Bool = false) {
     let index = Int(descriptor)
-    if index >= handlers.count { handlers.append(contentsOf: repeatElement(nil, count: index + 64 - handlers.count)) }
+    if index >= handlers.count {
+      handlers.append(contentsOf: repeatElement(nil, count: index + 64 - handlers.count))
+    }
     handlers[index] = handler
     poller.add(descriptor, read: read, write: write)
   }

@@ -28,7 +28,9 @@ struct HTTPRequestHead: Equatable, Sendable {
   /// blank line.
   static func parse(_ head: UnsafeRawBufferPointer) -> Result<HTTPRequestHead, Failure> {
     var lines = LineReader(bytes: head)
-    guard let requestLine = lines.next(), !requestLine.isEmpty else { return .failure(.badRequest("empty request line")) }
+    guard let requestLine = lines.next(), !requestLine.isEmpty else {
+      return .failure(.badRequest("empty request line"))
+    }
     let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
     guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
       return .failure(.badRequest("the request line is not METHOD TARGET VERSION"))
@@ -47,7 +49,9 @@ struct HTTPRequestHead: Equatable, Sendable {
     guard version[version.startIndex + 6] == UInt8(ascii: "."), isDigit(major), isDigit(minor) else {
       return .failure(.badRequest("the version is not HTTP/x.y"))
     }
-    guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else { return .failure(.versionNotSupported) }
+    guard major == UInt8(ascii: "1"), minor <= UInt8(ascii: "1") else {
+      return .failure(.versionNotSupported)
+    }
     let minorVersion = Int(minor - UInt8(ascii: "0"))
 
     let targetText = String(decoding: target, as: UTF8.self)
@@ -56,7 +60,8 @@ struct HTTPRequestHead: Equatable, Sendable {
       method: String(decoding: parts[0], as: UTF8.self),
       path: questionMark.map { String(targetText[..<$0]) } ?? targetText,
       query: questionMark.map { String(targetText[targetText.index(after: $0)...]) } ?? "",
-      minorVersion: minorVersion, keepAlive: minorVersion == 1, contentLength: nil, hasTransferEncoding: false)
+      minorVersion: minorVersion, keepAlive: minorVersion == 1, contentLength: nil, hasTransferEncoding: false
+    )
 
     while let line = lines.next(), !line.isEmpty {
       guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {

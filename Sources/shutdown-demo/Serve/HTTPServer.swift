@@ -100,7 +100,8 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     }
   }
 
-  func stopAccepting(closed: @escaping @Sendable (Int, Int) -> Void, drained: @escaping @Sendable () -> Void) {
+  func stopAccepting(closed: @escaping @Sendable (Int, Int) -> Void, drained: @escaping @Sendable () -> Void)
+  {
     loop.execute { [self] in
       // Accept what the kernel already queued: closing a listener resets its queued connections,
       // and those clients had been accepted as far as they can tell.
@@ -250,8 +251,11 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
         connection.keepAliveRequested = head.keepAlive
         connection.isHead = head.method == "HEAD"
         connection.http10 = head.minorVersion == 0
-        if head.hasTransferEncoding || (head.contentLength == nil && ["POST", "PUT", "PATCH"].contains(head.method)) {
-          respond(connection, status: 411, body: #"{"error":"a request body needs Content-Length"}"#, close: true)
+        if head.hasTransferEncoding
+          || (head.contentLength == nil && ["POST", "PUT", "PATCH"].contains(head.method))
+        {
+          respond(
+            connection, status: 411, body: #"{"error":"a request body needs Content-Length"}"#, close: true)
         } else if let length = head.contentLength, length > Self.maximumBodyBytes {
           respond(connection, status: 413, body: #"{"error":"request body larger than 1 MiB"}"#, close: true)
         } else if let length = head.contentLength, length > 0 {
@@ -284,11 +288,15 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
   private func route(_ head: HTTPRequestHead, on connection: ServerConnection) {
     let known = ["/health", "/ready", "/stats", "/work"]
     guard known.contains(head.path) else {
-      respond(connection, status: 404, body: #"{"error":"no such path; try /work?ms=100, /health, /ready, /stats"}"#)
+      respond(
+        connection, status: 404, body: #"{"error":"no such path; try /work?ms=100, /health, /ready, /stats"}"#
+      )
       return
     }
     guard head.method == "GET" || head.method == "HEAD" else {
-      respond(connection, status: 405, body: #"{"error":"only GET and HEAD"}"#, extraHeaders: "Allow: GET, HEAD\r\n")
+      respond(
+        connection, status: 405, body: #"{"error":"only GET and HEAD"}"#, extraHeaders: "Allow: GET, HEAD\r\n"
+      )
       return
     }
     switch head.path {
@@ -359,7 +367,8 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     connection.output = []
     out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
     out.append(contentsOf: dateField)
-    out.append(contentsOf: "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count + 1)\r\n".utf8)
+    out.append(
+      contentsOf: "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count + 1)\r\n".utf8)
     if closing {
       out.append(contentsOf: "Connection: close\r\n".utf8)
     } else if connection.http10 {
@@ -501,11 +510,13 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
 
   private func statsJSON() -> String {
     let restored = configuration.restored
-    let statuses = counters.responsesByStatus.keys.sorted().map { "\"\($0)\":\(counters.responsesByStatus[$0]!)" }
+    let statuses = counters.responsesByStatus.keys.sorted().map {
+      "\"\($0)\":\(counters.responsesByStatus[$0]!)"
+    }
     let uptime = Double(monotonicNanoseconds() - startNanoseconds) / 1e9
     return """
       {"state":"\(phase.rawValue)","pid":\(getpid()),"uptime_seconds":\(String(format: "%.3f", uptime)),\
-      "connections_open":\(connections.count),"connections_accepted":\(counters.connectionsAccepted),\
+      "connections_open":\(connections.count),"work_in_progress":\(connections.values.filter(\.isBusy).count),"connections_accepted":\(counters.connectionsAccepted),\
       "requests":\(counters.requests),"requests_total":\(restored.requests + counters.requests),"responses":{\(statuses.joined(separator: ","))},\
       "header_timeouts":\(counters.headerTimeouts),"idle_timeouts":\(counters.idleTimeouts),\
       "starts":\(restored.starts + 1),"requests_before_this_start":\(restored.requests),\

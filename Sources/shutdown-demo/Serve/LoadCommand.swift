@@ -20,7 +20,8 @@ enum LoadCommand {
       second and a row per second, so the moment of a SIGTERM shows. 127.0.0.1 only.
       """,
     options: [
-      OptionSpec(name: "url", valueName: "url", help: "What to request: http://127.0.0.1:PORT/path.", kind: .text),
+      OptionSpec(
+        name: "url", valueName: "url", help: "What to request: http://127.0.0.1:PORT/path.", kind: .text),
       OptionSpec(
         name: "concurrency", valueName: "n", help: "How many clients (and connections) at once.",
         kind: .integer(1...10_000), defaultValue: "64"),
@@ -35,13 +36,15 @@ enum LoadCommand {
         name: "timeout", valueName: "duration", help: "How long one request may take.",
         kind: .duration(Duration.milliseconds(1)...Duration.seconds(3600)), defaultValue: "10s"),
       OptionSpec(
-        name: "format", valueName: "format", help: "How to print the result.", kind: .choice(["text", "json"]),
+        name: "format", valueName: "format", help: "How to print the result.",
+        kind: .choice(["text", "json"]),
         defaultValue: "text"),
     ]
   ) { parsed, context in
     guard let urlText = parsed.text("url") else { throw UsageError("Missing '--url <url>'") }
     guard let target = LoadTarget(urlText), target.host.hasPrefix("127.") else {
-      throw UsageError("The value '\(urlText)' is invalid for '--url <url>': expected http://127.0.0.1:PORT/path")
+      throw UsageError(
+        "The value '\(urlText)' is invalid for '--url <url>': expected http://127.0.0.1:PORT/path")
     }
     if parsed.wasGiven("duration") && parsed.wasGiven("requests") {
       throw UsageError("Give '--duration' or '--requests', not both")
@@ -126,7 +129,8 @@ struct LoadReport {
     out += "\(String(format: "%.0f", requestsPerSecond)) req/s\n"
     out += "ok           \(counts.ok)\n"
     let statuses = counts.httpErrors.keys.sorted().map { "\($0): \(counts.httpErrors[$0]!)" }
-    out += "HTTP errors  \(counts.httpErrorTotal)\(statuses.isEmpty ? "" : " (\(statuses.joined(separator: ", ")))")\n"
+    out +=
+      "HTTP errors  \(counts.httpErrorTotal)\(statuses.isEmpty ? "" : " (\(statuses.joined(separator: ", ")))")\n"
     out += "refused      \(counts.refused)\n"
     out += "failed after accept  \(counts.failedAfterAccept)\n"
     out += "timed out    \(counts.timedOut)\n"
@@ -140,7 +144,9 @@ struct LoadReport {
     let counts = result.counts
     let latency = latencySummary
     let statuses = counts.httpErrors.keys.sorted().map { "\"\($0)\":\(counts.httpErrors[$0]!)" }
-    let rows = result.perSecond.enumerated().map { #"{"second":\#($0.offset + 1),"ok":\#($0.element.ok),"errors":\#($0.element.errors)}"# }
+    let rows = result.perSecond.enumerated().map {
+      #"{"second":\#($0.offset + 1),"ok":\#($0.element.ok),"errors":\#($0.element.errors)}"#
+    }
     return """
       {"url":"\(configuration.target.url)","concurrency":\(configuration.concurrency),\
       "keep_alive":\(configuration.keepAlive),"seconds":\(String(format: "%.3f", seconds)),\

@@ -143,10 +143,11 @@ final class LoadGenerator: @unchecked Sendable {
     await withCheckedContinuation { continuation in
       let once = Shared(false)
       start { result in
-        guard once.update({ done in
-          defer { done = true }
-          return !done
-        })
+        guard
+          once.update({ done in
+            defer { done = true }
+            return !done
+          })
         else { return }
         continuation.resume(returning: result)
       }
@@ -203,6 +204,7 @@ final class LoadGenerator: @unchecked Sendable {
       record(error.code == ECONNREFUSED ? .refused : .connectError)
       client.state = .pausing
       client.deadline = monotonicNanoseconds() + pauseNanoseconds
+      checkLimitReached()
     }
   }
 
@@ -240,6 +242,7 @@ final class LoadGenerator: @unchecked Sendable {
         closeClient(client)
         client.state = .pausing
         client.deadline = monotonicNanoseconds() + pauseNanoseconds
+        checkLimitReached()
       }
     case .awaitingResponse:
       receive(client)
@@ -345,6 +348,7 @@ final class LoadGenerator: @unchecked Sendable {
       case .pausing:
         connect(client)
       case .connecting, .awaitingResponse:
+        if client.state == .connecting { started += 1 }
         record(.timedOut)
         closeClient(client)
         connect(client)
@@ -401,9 +405,12 @@ enum ResponseParser {
 
   static func parse(_ bytes: [UInt8], atEOF: Bool) -> Outcome {
     bytes.withUnsafeBytes { raw in
-      guard let end = headEnd(in: raw, scanFrom: 0) else { return atEOF || raw.count > 64 * 1024 ? .malformed : .incomplete }
+      guard let end = headEnd(in: raw, scanFrom: 0) else {
+        return atEOF || raw.count > 64 * 1024 ? .malformed : .incomplete
+      }
       var lines = LineReader(bytes: UnsafeRawBufferPointer(rebasing: raw[..<end]))
-      guard let statusLine = lines.next(), statusLine.count >= 12, statusLine.starts(with: Array("HTTP/1.".utf8)),
+      guard let statusLine = lines.next(), statusLine.count >= 12,
+        statusLine.starts(with: Array("HTTP/1.".utf8)),
         let status = Int(String(decoding: statusLine.dropFirst(9).prefix(3), as: UTF8.self))
       else { return .malformed }
       let http10 = statusLine[statusLine.startIndex + 7] == UInt8(ascii: "0")

@@ -1,5 +1,3 @@
-/// # Serve: a real HTTP server that drains
-import Patterns
 ///
 /// `serve`, `load` and `drill` make the failure every rolling deploy risks happen for real on
 /// 127.0.0.1: a process gets SIGTERM with requests in flight. Killed at once (`serve --naive`), it
@@ -33,6 +31,8 @@ import Patterns
 /// do the same job. Use those (in Swift: Hummingbird or Vapor on SwiftNIO) for a real service: this
 /// server has no TLS, no HTTP/2 and no chunked uploads, on purpose.
 import Foundation
+/// # Serve: a real HTTP server that drains
+import Patterns
 
 #if canImport(Glibc)
   import Glibc
@@ -56,10 +56,12 @@ enum ServeCommand {
       """,
     options: [
       OptionSpec(
-        name: "host", valueName: "address", help: "Where to listen: 127.0.0.1 only.", kind: .choice(["127.0.0.1"]),
+        name: "host", valueName: "address", help: "Where to listen: 127.0.0.1 only.",
+        kind: .choice(["127.0.0.1"]),
         defaultValue: "127.0.0.1"),
       OptionSpec(
-        name: "port", valueName: "port", help: "The TCP port; 0 lets the kernel choose.", kind: .integer(0...65_535),
+        name: "port", valueName: "port", help: "The TCP port; 0 lets the kernel choose.",
+        kind: .integer(0...65_535),
         defaultValue: "8080"),
       OptionSpec(
         name: "grace", valueName: "duration",
@@ -78,9 +80,11 @@ enum ServeCommand {
         help: "How long a keep-alive connection may wait for its next request.",
         kind: .duration(Duration.milliseconds(1)...Duration.seconds(3600)), defaultValue: "60s"),
       OptionSpec(
-        name: "state-file", valueName: "path", help: "Where to save the counters at shutdown and read them at start.",
+        name: "state-file", valueName: "path",
+        help: "Where to save the counters at shutdown and read them at start.",
         kind: .text),
-      OptionSpec(name: "naive", help: "Install no signal handler: SIGTERM kills the process at once.", kind: .flag),
+      OptionSpec(
+        name: "naive", help: "Install no signal handler: SIGTERM kills the process at once.", kind: .flag),
     ]
   ) { parsed, context in
     var configuration = ServerConfiguration()
@@ -91,13 +95,15 @@ enum ServeCommand {
     let statePath = parsed.text("state-file")
     if let statePath, statePath.isEmpty { throw UsageError("--state-file needs a path") }
     return try serve(
-      configuration: configuration, grace: parsed.duration("grace"), drainDelay: parsed.duration("drain-delay"),
+      configuration: configuration, grace: parsed.duration("grace"),
+      drainDelay: parsed.duration("drain-delay"),
       statePath: statePath, naive: parsed.flag("naive"), context: context)
   }
 
   /// Serves until shut down; returns the exit code.
   static func serve(
-    configuration: ServerConfiguration, grace: Duration, drainDelay: Duration, statePath: String?, naive: Bool,
+    configuration: ServerConfiguration, grace: Duration, drainDelay: Duration, statePath: String?,
+    naive: Bool,
     context: CommandContext
   ) throws -> Int32 {
     var configuration = configuration
@@ -130,7 +136,8 @@ enum ServeCommand {
 
     let (events, eventSink) = AsyncStream<ShutdownEvent>.makeStream()
     let post: @Sendable (ShutdownEvent) -> Void = { eventSink.yield($0) }
-    let notifier: SignalNotifier? = naive ? nil : SignalNotifier(signals: [SIGINT, SIGTERM]) { post(.signal($0)) }
+    let notifier: SignalNotifier? =
+      naive ? nil : SignalNotifier(signals: [SIGINT, SIGTERM]) { post(.signal($0)) }
     loop.start(name: "serve-loop") {}
     context.writeError("listening on http://\(configuration.host):\(server.port) (pid \(getpid()))\n")
     guard notifier != nil else {

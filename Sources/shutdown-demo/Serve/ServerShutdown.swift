@@ -233,7 +233,8 @@ struct ServerShutdown: Sendable {
         switch outcome {
         case .clean: log("\(stamp()) exit 0: clean")
         case .notClean(let why): log("\(stamp()) exit 1: not clean (\(why))")
-        case .forced(let number): log("\(stamp()) exit \(128 + number): forced by a second \(signalName(number))")
+        case .forced(let number):
+          log("\(stamp()) exit \(128 + number): forced by a second \(signalName(number))")
         }
         return outcome.exitCode
 

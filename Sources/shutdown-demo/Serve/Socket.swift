@@ -42,7 +42,9 @@ func makeAddress(host: String, port: UInt16) throws(SocketError) -> sockaddr_in 
   var address = sockaddr_in()
   address.sin_family = sa_family_t(AF_INET)
   address.sin_port = port.bigEndian
-  guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { throw SocketError("inet_pton(\(host))", EINVAL) }
+  guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+    throw SocketError("inet_pton(\(host))", EINVAL)
+  }
   return address
 }
 
