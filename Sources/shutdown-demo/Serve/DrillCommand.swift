@@ -11,7 +11,7 @@ import Patterns
 enum DrillCommand {
   static let command = CommandSpec(
     name: "drill",
-    abstract: "Start a server, load it, send SIGTERM mid-load: graceful vs naive, side by side.",
+    abstract: "SIGTERM a server under load: graceful vs naive.",
     discussion: """
       Starts 'serve' (this same binary) as a child process, waits until it is ready, puts \
       --concurrency closed-loop clients on GET /work?ms=<request-time>, sends SIGTERM after \

@@ -11,7 +11,7 @@ import Patterns
 enum LoadCommand {
   static let command = CommandSpec(
     name: "load",
-    abstract: "Put closed-loop HTTP load on a URL and count every request's fate.",
+    abstract: "Closed-loop HTTP load; counts every request's fate.",
     discussion: """
       Each of --concurrency clients sends a request, waits for the full response and sends the \
       next (over keep-alive unless --no-keep-alive). Counts ok (2xx), HTTP errors by status, refused \

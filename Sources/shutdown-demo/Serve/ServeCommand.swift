@@ -44,7 +44,7 @@ import Patterns
 enum ServeCommand {
   static let command = CommandSpec(
     name: "serve",
-    abstract: "Run a real HTTP/1.1 server on 127.0.0.1 that drains on SIGTERM.",
+    abstract: "Real HTTP/1.1 server on 127.0.0.1; drains on SIGTERM.",
     discussion: """
       Serves GET /work?ms=N (N ms of work on the clock), /health, /ready (503 once draining) and \
       /stats. Prints 'listening on http://127.0.0.1:PORT (pid N)' on stderr once its signal handlers \
