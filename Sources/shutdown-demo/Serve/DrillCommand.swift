@@ -249,6 +249,8 @@ struct DrillPlan: Sendable {
     var configuration = LoadConfiguration(target: target)
     configuration.concurrency = concurrency
     configuration.timeout = exitDeadline + .seconds(5)
+    // Out of step, as real traffic is: at the SIGTERM, requests are at every stage of their work.
+    if self.target == nil { configuration.rampUp = requestTime }
     let generator: LoadGenerator
     do {
       generator = try LoadGenerator(configuration)

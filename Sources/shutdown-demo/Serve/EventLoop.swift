@@ -99,11 +99,14 @@ final class EventLoop: @unchecked Sendable {
       }
       for job in jobs { job() }
       let now = monotonicNanoseconds()
-      if now - lastTick >= UInt64(tickMilliseconds) * 1_000_000 {
+      if running, now - lastTick >= UInt64(tickMilliseconds) * 1_000_000 {
         lastTick = now
         onTick?()
       }
     }
+    // Break the cycles through the owner (its tick closure, its connections as handlers).
+    onTick = nil
+    handlers.removeAll()
   }
 }
 

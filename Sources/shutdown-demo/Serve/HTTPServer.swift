@@ -88,7 +88,7 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
   /// Starts serving on the loop (call once, before `loop.start`).
   func start() {
     loop.register(listener, self)
-    loop.onTick = { [unowned self] in tick() }
+    loop.onTick = { [self] in tick() }  // the loop drops it when it stops
     updateDate()
   }
 

@@ -80,6 +80,8 @@ struct LoadConfiguration: Sendable {
   /// How long a client waits after a refused or failed connect before trying again, so a closed
   /// port does not turn into a busy loop.
   var reconnectPause: Duration = .milliseconds(10)
+  /// The clients start spread evenly over this time, so their requests are not all in step.
+  var rampUp: Duration = .zero
 }
 
 /// Closed-loop HTTP clients on one event loop: each of `concurrency` clients sends a request,
@@ -121,13 +123,19 @@ final class LoadGenerator: @unchecked Sendable {
   /// `stop` is called, with the result.
   func start(finished: @escaping @Sendable (LoadResult) -> Void) {
     self.finished = finished
-    loop.onTick = { [unowned self] in tick() }
+    loop.onTick = { [self] in tick() }  // the loop drops it when it stops
     loop.execute { [self] in
       startNanoseconds = monotonicNanoseconds()
+      let ramp = UInt64(exactNanoseconds(configuration.rampUp) ?? 0)
       for index in 0..<configuration.concurrency {
         let client = LoadClient(generator: self, index: index)
         clients.append(client)
-        connect(client)
+        if ramp == 0 || index == 0 {
+          connect(client)
+        } else {
+          client.state = .pausing
+          client.deadline = startNanoseconds + ramp * UInt64(index) / UInt64(configuration.concurrency)
+        }
       }
     }
     loop.start(name: "load-loop") {}
