@@ -411,32 +411,42 @@ enum ResponseParser {
     case complete(status: Int, serverCloses: Bool)
   }
 
+  /// Works on the bytes alone (no `String`s): it runs once per response, and the load generator must
+  /// cost less than the server it measures.
   static func parse(_ bytes: [UInt8], atEOF: Bool) -> Outcome {
     bytes.withUnsafeBytes { raw in
       guard let end = headEnd(in: raw, scanFrom: 0) else {
         return atEOF || raw.count > 64 * 1024 ? .malformed : .incomplete
       }
       var lines = LineReader(bytes: UnsafeRawBufferPointer(rebasing: raw[..<end]))
-      guard let statusLine = lines.next(), statusLine.count >= 12,
-        statusLine.starts(with: Array("HTTP/1.".utf8)),
-        let status = Int(String(decoding: statusLine.dropFirst(9).prefix(3), as: UTF8.self))
-      else { return .malformed }
-      let http10 = statusLine[statusLine.startIndex + 7] == UInt8(ascii: "0")
+      // "HTTP/1.x NNN ..."
+      guard let statusLine = lines.next(), statusLine.count >= 12, statusLine.starts(with: httpPrefix) else {
+        return .malformed
+      }
+      let base = statusLine.startIndex
+      var status = 0
+      for index in (base + 9)..<(base + 12) {
+        let digit = statusLine[index]
+        guard digit >= 0x30 && digit <= 0x39 else { return .malformed }
+        status = status * 10 + Int(digit - 0x30)
+      }
       var contentLength: Int?
       var chunked = false
-      var closes = http10
+      var closes = statusLine[base + 7] == UInt8(ascii: "0")
       while let line = lines.next(), !line.isEmpty {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .malformed }
-        let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
-        let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-          .lowercased()
-        switch name {
-        case "content-length": contentLength = Int(value)
-        case "transfer-encoding": chunked = value.contains("chunked")
-        case "connection":
-          if value.contains("close") { closes = true }
-          if value.contains("keep-alive") { closes = false }
-        default: break
+        let name = line[..<colon]
+        var value = line[(colon + 1)...]
+        while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+        if asciiEqualsLowercase(name, contentLengthName) {
+          var length = 0
+          for digit in value where digit >= 0x30 && digit <= 0x39 { length = length * 10 + Int(digit - 0x30) }
+          contentLength = length
+        } else if asciiEqualsLowercase(name, transferEncodingName) {
+          chunked = asciiContainsLowercase(value, chunkedToken)
+        } else if asciiEqualsLowercase(name, connectionName) {
+          if asciiContainsLowercase(value, closeToken) { closes = true }
+          if asciiContainsLowercase(value, keepAliveToken) { closes = false }
         }
       }
       let body = raw.count - end
@@ -457,6 +467,32 @@ enum ResponseParser {
       // No length: the body runs until the server closes.
       return atEOF ? .complete(status: status, serverCloses: true) : .incomplete
     }
+  }
+
+  private static let httpPrefix = Array("HTTP/1.".utf8)
+  private static let contentLengthName = Array("content-length".utf8)
+  private static let transferEncodingName = Array("transfer-encoding".utf8)
+  private static let connectionName = Array("connection".utf8)
+  private static let chunkedToken = Array("chunked".utf8)
+  private static let closeToken = Array("close".utf8)
+  private static let keepAliveToken = Array("keep-alive".utf8)
+
+  private static func lower(_ byte: UInt8) -> UInt8 {
+    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+  }
+
+  private static func asciiEqualsLowercase(_ bytes: ArraySlice<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    bytes.count == lowercase.count && zip(bytes, lowercase).allSatisfy { lower($0) == $1 }
+  }
+
+  private static func asciiContainsLowercase(_ bytes: ArraySlice<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    guard bytes.count >= lowercase.count else { return false }
+    var start = bytes.startIndex
+    while start + lowercase.count <= bytes.endIndex {
+      if asciiEqualsLowercase(bytes[start..<(start + lowercase.count)], lowercase) { return true }
+      start += 1
+    }
+    return false
   }
 
   /// Whether a chunked body is complete (`nil`: malformed). Trailers are skipped.
