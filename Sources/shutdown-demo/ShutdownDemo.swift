@@ -20,7 +20,9 @@ enum ShutdownDemo {
       they shut down. It prints what each task did and when, then what was measured and the lesson. \
       Change a knob (--workers, --grace, --shutdown-at) and watch the outcome change.
       """,
-    commands: catalogs.map(PatternCommand.make) + [BenchCommand.command])
+    commands: catalogs.map(PatternCommand.make) + [
+      BenchCommand.command, ServeCommand.command, LoadCommand.command, DrillCommand.command,
+    ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).
   static func run(arguments: [String], environment: [String: String] = ["NO_COLOR": "1", "COLUMNS": "80"])
