@@ -26,4 +26,12 @@ import Testing
       #expect(!comparison.versus.isEmpty && comparison.versus != "none", "\(comparison.id)")
     }
   }
+
+  @Test func quickTitles_sayTheSizesThatRan() {
+    #expect(
+      BenchReport.scaled("4 producers × 250,000 → 1 consumer, capacity 100", by: 10)
+        == "4 producers × 25,000 → 1 consumer, capacity 100")
+    #expect(BenchReport.scaled("1,000,000 Ints", by: 10) == "100,000 Ints")
+    #expect(BenchReport.scaled("1,000,000 Ints", by: 1) == "1,000,000 Ints")
+  }
 }

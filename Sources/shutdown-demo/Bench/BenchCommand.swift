@@ -78,9 +78,9 @@ enum BenchCommand {
     }
     if !json {
       context.write(
-        "shutdown-demo bench\(quick ? " --quick" : ""): \(rounds) rounds after a warm-up, ours and the "
-          + "counterpart alternating.\nFigures: ns per operation, median (min–max) over the rounds; ratio = "
-          + "median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
+        "shutdown-demo bench\(quick ? " --quick (a tenth of each size)" : ""): \(rounds) rounds after a "
+          + "warm-up,\nours and the counterpart alternating. Figures: ns per operation, median (min–max)\n"
+          + "over the rounds; ratio = median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
     }
     // Where the run is, on stderr when it is a terminal: the table prints a row at a time, and a full
     // run takes about two minutes.
@@ -96,7 +96,7 @@ enum BenchCommand {
         context.write(
           json
             ? BenchReport.json(result, comparison)
-            : BenchReport.text(result, comparison, first: executor == .oneThread))
+            : BenchReport.text(result, comparison, first: executor == .oneThread, scale: scale))
       }
     }
     if only.contains("S") {

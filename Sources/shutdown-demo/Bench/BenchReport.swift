@@ -1,18 +1,51 @@
 /// Formats bench results. Figures are rounded for reading; JSON keeps full precision.
 enum BenchReport {
-  static func text(_ result: BenchResult, _ comparison: Comparison, first: Bool) -> String {
+  /// The width the table keeps to.
+  static let width = 100
+
+  /// A row of the table. `scale` is what `--quick` divides the sizes by, so the title says what ran.
+  static func text(_ result: BenchResult, _ comparison: Comparison, first: Bool, scale: Int = 1) -> String {
     var out = ""
     if first {
-      out += "\n\(comparison.id)  \(comparison.title)\n"
-      out += "     vs \(comparison.counterpart)\n"
+      out += "\n\(comparison.id)  \(scaled(comparison.title, by: scale))\n"
+      out += wrapWords("vs \(comparison.counterpart)", width: width - 5, indent: "   ").map {
+        "     " + $0 + "\n"
+      }
+      .joined()
       out += "     target: \(comparison.target)\n"
     }
     var line = "     " + result.executor.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0)
     line += "ours \(format(result.ours))"
     if let theirs = result.theirs { line += "   theirs \(format(theirs))" }
-    if let ratio = result.ratio { line += "   ratio \(fixed(ratio, 2))× (ours ÷ \(comparison.versus))" }
-    for (name, value) in result.extra { line += "   \(name) \(fixed(value, 0))" }
+    var ratio = ""
+    if let value = result.ratio { ratio = "ratio \(fixed(value, 2))× (ours ÷ \(comparison.versus))" }
+    for (name, value) in result.extra { ratio += (ratio.isEmpty ? "" : "   ") + "\(name) \(fixed(value, 0))" }
+    if !ratio.isEmpty {
+      // Past the table's width the ratio goes on a line of its own, under the figures.
+      line +=
+        line.count + 3 + ratio.count <= width
+        ? "   " + ratio : "\n" + String(repeating: " ", count: 22) + ratio
+    }
     return out + line + "\n"
+  }
+
+  /// The title with each size (a number written with thousands separators) divided by `scale`.
+  static func scaled(_ title: String, by scale: Int) -> String {
+    guard scale > 1 else { return title }
+    return title.replacing(/\d{1,3}(,\d{3})+/) { match in
+      grouped((Int(match.output.0.filter(\.isNumber)) ?? 0) / scale)
+    }
+  }
+
+  /// "100,000": thousands separated by commas, whatever the locale.
+  static func grouped(_ value: Int) -> String {
+    var digits = String(value)
+    var groups: [String] = []
+    while digits.count > 3 {
+      groups.insert(String(digits.suffix(3)), at: 0)
+      digits.removeLast(3)
+    }
+    return ([digits] + groups).joined(separator: ",")
   }
 
   static func text(_ rows: [ScenarioBench.Row]) -> String {

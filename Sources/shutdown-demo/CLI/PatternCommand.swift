@@ -109,9 +109,13 @@ enum PatternCommand {
     for scenario in scenarios {
       let name = "\(catalog.command) · \(scenario.name)"
       let checks = ScenarioRunner.checks(of: scenario).map(\.what)
-      guard
-        let found = ScenarioRunner.explore(scenario, command: catalog.command, knobs: knobs, seeds: seeds)
-      else {
+      // On a terminal, a line on stderr says how far it is: a long exploration is not a hang.
+      let progress = ProgressLine(context)
+      let found = ScenarioRunner.explore(scenario, command: catalog.command, knobs: knobs, seeds: seeds) {
+        done in progress.update("\(name): seed \(done) of \(seeds), \(progress.rate(done + 1)) seeds/s")
+      }
+      progress.finish()
+      guard let found else {
         context.write("\(name): seeds 0...\(seeds) explored; in every order:\n")
         for check in checks { context.write("  - \(check)\n") }
         continue
