@@ -101,7 +101,8 @@ public final class CleanupStack: Sendable {
     var forcedNow = forced
     for step in steps {
       if forcedNow {
-        results.append(CleanupResult(name: step.name, outcome: .skipped(reason: "forced exit"), allowed: .zero))
+        results.append(
+          CleanupResult(name: step.name, outcome: .skipped(reason: "forced exit"), allowed: .zero))
         onResult(results[results.count - 1])
         continue
       }
@@ -113,7 +114,9 @@ public final class CleanupStack: Sendable {
         continue
       }
       let allowed = min(step.timeout, left)
-      let run = await runner.run(name: step.name, limit: allowed, wrap: wrap, unwrap: unwrap, onOther: onOther) {
+      let run = await runner.run(
+        name: step.name, limit: allowed, wrap: wrap, unwrap: unwrap, onOther: onOther
+      ) {
         try await step.body()
       }
       let outcome: CleanupOutcome
@@ -243,7 +246,8 @@ final class TimedStepRunner<Event: Sendable>: Sendable {
       finished.set()
       mailbox.push(wrap(.ended(id, failure: failure)))
     }
-    let timer = clock.startTimer(name: "\(name) timeout", at: start + limit, into: mailbox, wrap(.timedOut(id)))
+    let timer = clock.startTimer(
+      name: "\(name) timeout", at: start + limit, into: mailbox, wrap(.timedOut(id)))
     defer { timer.cancel() }
     while true {
       let event = await mailbox.next()

@@ -309,7 +309,8 @@ public final class GracefulShutdown: Sendable {
       }
       emit(
         run,
-        .waiting(tasks: registry.count, connections: self.connections.activeCount, deadline: deadline - run.start))
+        .waiting(
+          tasks: registry.count, connections: self.connections.activeCount, deadline: deadline - run.start))
       var tasksDone = false
       var connectionsDone = false
       waitLoop: while !(tasksDone && connectionsDone) {
@@ -452,14 +453,17 @@ public final class GracefulShutdown: Sendable {
     emit(run, .forcedExit(code: code))
     abortStragglers(&run)
     for step in cleanup.takeSteps() {
-      run.cleanup.append(CleanupResult(name: step.name, outcome: .skipped(reason: "forced exit"), allowed: .zero))
+      run.cleanup.append(
+        CleanupResult(name: step.name, outcome: .skipped(reason: "forced exit"), allowed: .zero))
       emit(run, .cleanupStep(run.cleanup[run.cleanup.count - 1]))
     }
     let hooks = hooks.withLock { hooks in
       defer { hooks.persistence = [] }
       return hooks.persistence
     }
-    for hook in hooks { record(&run, PersistResult(name: hook.name, outcome: .skipped(reason: "forced exit"))) }
+    for hook in hooks {
+      record(&run, PersistResult(name: hook.name, outcome: .skipped(reason: "forced exit")))
+    }
     run.connectionsLeft = connections.activeCount
     setPhase(&run, .stopped)
     let report = run.report(duration: clock.elapsed() - run.start) { _ in code }

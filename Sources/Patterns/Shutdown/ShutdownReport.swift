@@ -1,5 +1,5 @@
-/// The vocabulary of ``GracefulShutdown``: its configuration, its phases, the events it reports as
-/// it goes, and the report it returns.
+// The vocabulary of ``GracefulShutdown``: its configuration, its phases, the events it reports as
+// it goes, and the report it returns.
 
 /// Where a service is in its life, as readiness reports it.
 ///
@@ -226,7 +226,8 @@ public struct PersistResult: Sendable, Hashable, CustomStringConvertible {
 
   /// "counters: saved 42 bytes (clean)" or "counters: failed: …".
   public var description: String {
-    outcome == .done ? "\(name): saved \(bytes) bytes (\(clean ? "clean" : "unclean"))" : "\(name): \(outcome)"
+    outcome == .done
+      ? "\(name): saved \(bytes) bytes (\(clean ? "clean" : "unclean"))" : "\(name): \(outcome)"
   }
 }
 

@@ -245,13 +245,16 @@ public struct FileStateStore: StateStore {
   }
 
   public func load(name: String) -> LoadedState {
-    guard (try? Self.validate(name)) != nil else { return .damaged(reason: "invalid snapshot name \"\(name)\"") }
+    guard (try? Self.validate(name)) != nil else {
+      return .damaged(reason: "invalid snapshot name \"\(name)\"")
+    }
     let target = path(for: name)
     let descriptor = open(target, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else {
       let code = errno
       if code == ENOENT { return .none }
-      return .damaged(reason: "unreadable: \(StateStoreError.io(operation: "open", path: target, errno: code))")
+      return .damaged(
+        reason: "unreadable: \(StateStoreError.io(operation: "open", path: target, errno: code))")
     }
     defer { close(descriptor) }
     var file: [UInt8] = []
@@ -260,7 +263,8 @@ public struct FileStateStore: StateStore {
       let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count < 0 {
         if errno == EINTR { continue }
-        return .damaged(reason: "unreadable: \(StateStoreError.io(operation: "read", path: target, errno: errno))")
+        return .damaged(
+          reason: "unreadable: \(StateStoreError.io(operation: "read", path: target, errno: errno))")
       }
       if count == 0 { break }
       file.append(contentsOf: chunk[0..<count])

@@ -23,7 +23,9 @@ struct CleanupStackTests {
     let (results, time) = try simulate { clock in
       let stack = CleanupStack()
       stack.register(name: "database pool", timeout: .seconds(10)) {}
-      stack.register(name: "queue consumer", timeout: .seconds(10)) { try await clock.sleep(for: .seconds(60)) }
+      stack.register(name: "queue consumer", timeout: .seconds(10)) {
+        try await clock.sleep(for: .seconds(60))
+      }
       stack.register(name: "cache flush", timeout: .seconds(2)) { try await clock.sleep(for: .seconds(1)) }
       let results = await stack.run(budget: .seconds(5), clock: clock)
       return (results, clock.now.offset)
@@ -33,8 +35,10 @@ struct CleanupStackTests {
         CleanupResult(name: "cache flush", outcome: .done, allowed: .seconds(2), took: .seconds(1)),
         // 4 s of the budget were left: less than its own 10 s.
         CleanupResult(
-          name: "queue consumer", outcome: .timedOut(stillRunning: false), allowed: .seconds(4), took: .seconds(4)),
-        CleanupResult(name: "database pool", outcome: .skipped(reason: "cleanup budget spent"), allowed: .zero),
+          name: "queue consumer", outcome: .timedOut(stillRunning: false), allowed: .seconds(4),
+          took: .seconds(4)),
+        CleanupResult(
+          name: "database pool", outcome: .skipped(reason: "cleanup budget spent"), allowed: .zero),
       ])
     #expect(time == .seconds(5))
   }
@@ -53,7 +57,9 @@ struct CleanupStackTests {
     let result = Simulation.run { clock in
       let stack = CleanupStack()
       stack.register(name: "database pool", timeout: .seconds(1)) {}
-      stack.register(name: "stuck flush", timeout: .seconds(2)) { await nonCancellableStep(clock, .seconds(3600)) }
+      stack.register(name: "stuck flush", timeout: .seconds(2)) {
+        await nonCancellableStep(clock, .seconds(3600))
+      }
       let results = await stack.run(budget: .seconds(10), clock: clock)
       return (results, clock.now.offset)
     }

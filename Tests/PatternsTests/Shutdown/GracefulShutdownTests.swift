@@ -72,7 +72,8 @@ struct GracefulShutdownTests {
   @Test func wait_endsTheMomentTheLastTaskAndConnectionEnd_neverSleepingOutTheGrace() throws {
     let (report, end) = try simulate { clock in
       let shutdown = makeShutdown(
-        clock, [.init(at: .seconds(1), .terminate)], configuration: ShutdownConfiguration(grace: .seconds(30)))
+        clock, [.init(at: .seconds(1), .terminate)], configuration: ShutdownConfiguration(grace: .seconds(30))
+      )
       shutdown.spawn(name: "fast") { token in
         await token.cancelled()
         try await clock.sleep(for: .seconds(1))
@@ -112,7 +113,9 @@ struct GracefulShutdownTests {
   }
 
   @Test(arguments: [ShutdownSignal.terminate, .interrupt])
-  func secondSignal_endsTheWaitAtOnce_abortsTheRest_stillCleansUp_andExitsWith128PlusN(signal: ShutdownSignal) throws {
+  func secondSignal_endsTheWaitAtOnce_abortsTheRest_stillCleansUp_andExitsWith128PlusN(signal: ShutdownSignal)
+    throws
+  {
     let report = try simulate { clock in
       let shutdown = makeShutdown(
         clock, [.init(at: .seconds(1), signal), .init(at: .seconds(3), signal)],
@@ -140,7 +143,10 @@ struct GracefulShutdownTests {
     let (report, end) = try simulate { clock in
       let shutdown = makeShutdown(
         clock,
-        [.init(at: .seconds(1), .interrupt), .init(at: .seconds(2), .interrupt), .init(at: .seconds(3), .interrupt)],
+        [
+          .init(at: .seconds(1), .interrupt), .init(at: .seconds(2), .interrupt),
+          .init(at: .seconds(3), .interrupt),
+        ],
         configuration: ShutdownConfiguration(grace: .seconds(30)), store: InMemoryStateStore())
       shutdown.onForcedExit { code in forcedAt.withLock { $0 = (code, clock.now.offset) } }
       shutdown.spawn(name: "stuck handler", straggler(clock))
@@ -168,7 +174,8 @@ struct GracefulShutdownTests {
   @Test func hangup_callsTheReloadHandler_andDoesNotShutDown() throws {
     let reloads = Recorder()
     let (report, phaseAfterReload) = try simulate { clock in
-      let shutdown = makeShutdown(clock, [.init(at: .seconds(1), .hangup), .init(at: .seconds(5), .terminate)])
+      let shutdown = makeShutdown(
+        clock, [.init(at: .seconds(1), .hangup), .init(at: .seconds(5), .terminate)])
       shutdown.onReload { signal in reloads.append("\(signal) at \(clock.now.offset)") }
       let probe = spawnTask(name: "readiness probe") { () async throws -> ShutdownPhase in
         try await clock.sleep(for: .seconds(3))
@@ -258,7 +265,9 @@ struct GracefulShutdownTests {
     #expect(report.waitEnded == .escalated)
     // The step got its second: a Task.sleep in the cancelled caller would have thrown at once.
     #expect(
-      report.cleanup == [CleanupResult(name: "database pool", outcome: .done, allowed: .seconds(5), took: .seconds(1))])
+      report.cleanup == [
+        CleanupResult(name: "database pool", outcome: .done, allowed: .seconds(5), took: .seconds(1))
+      ])
     #expect(report.persistence.map(\.outcome) == [.done])
     #expect(report.time(of: .persisting) == .seconds(1))
     #expect(report.exitCode == 1)  // escalated, so not clean; no signal, so no 128 + n
@@ -294,7 +303,8 @@ struct GracefulShutdownTests {
     for seed in UInt64(0)...40 {
       let result = Simulation.run(seed: seed) { clock in
         let shutdown = makeShutdown(
-          clock, [.init(at: .seconds(1), .terminate)], configuration: ShutdownConfiguration(grace: .seconds(5)))
+          clock, [.init(at: .seconds(1), .terminate)],
+          configuration: ShutdownConfiguration(grace: .seconds(5)))
         shutdown.spawn(name: "slow request", straggler(clock))
         shutdown.spawn(name: "quick request") { token in
           await token.cancelled()

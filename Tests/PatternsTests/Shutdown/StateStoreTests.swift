@@ -69,7 +69,9 @@ struct StateStoreTests {
     try store.save(name: "counters", bytes: payload, clean: true)
     let file = try directory.read("counters.snapshot")
     try directory.write(Array(file.dropLast(3)), to: "counters.snapshot")
-    #expect(store.load(name: "counters") == .damaged(reason: "truncated: header says 11 payload bytes, file holds 8"))
+    #expect(
+      store.load(name: "counters")
+        == .damaged(reason: "truncated: header says 11 payload bytes, file holds 8"))
   }
 
   @Test func fileStore_truncatedHeader_isDamaged() throws {
@@ -77,7 +79,8 @@ struct StateStoreTests {
     defer { directory.remove() }
     let store = try FileStateStore(directory: directory.path)
     try directory.write(Array("SDSN".utf8), to: "counters.snapshot")
-    #expect(store.load(name: "counters") == .damaged(reason: "truncated: 4 bytes, shorter than the 20-byte header"))
+    #expect(
+      store.load(name: "counters") == .damaged(reason: "truncated: 4 bytes, shorter than the 20-byte header"))
   }
 
   @Test func fileStore_badChecksum_isDamaged_andItsBytesAreNotReturned() throws {
@@ -114,7 +117,9 @@ struct StateStoreTests {
     defer { directory.remove() }
     let store = try FileStateStore(directory: directory.path)
     for name in ["", "../escape", ".hidden"] {
-      #expect(throws: StateStoreError.invalidName(name)) { try store.save(name: name, bytes: [], clean: true) }
+      #expect(throws: StateStoreError.invalidName(name)) {
+        try store.save(name: name, bytes: [], clean: true)
+      }
     }
   }
 
@@ -122,7 +127,8 @@ struct StateStoreTests {
     let file = SnapshotFormat.encode(Array("123456789".utf8), clean: false)
     // magic, version 1, flags 0, reserved 0, length 9 (little-endian), then the CRC-32 of bytes 4..<16
     // and the payload: 0x9295EF40, as zlib.crc32 computes it for those 21 bytes.
-    let header: [UInt8] = Array("SDSN".utf8) + [1, 0, 0, 0] + [9, 0, 0, 0, 0, 0, 0, 0] + [0x40, 0xEF, 0x95, 0x92]
+    let header: [UInt8] =
+      Array("SDSN".utf8) + [1, 0, 0, 0] + [9, 0, 0, 0, 0, 0, 0, 0] + [0x40, 0xEF, 0x95, 0x92]
     #expect(Array(file[0..<SnapshotFormat.headerSize]) == header)
     #expect(Array(file[SnapshotFormat.headerSize...]) == Array("123456789".utf8))
   }
@@ -134,6 +140,8 @@ struct StateStoreTests {
     #expect(store.load(name: "counters") == .clean(payload))
     let file = try #require(store.rawBytes(name: "counters"))
     store.replaceRawBytes(name: "counters", Array(file.prefix(10)))
-    #expect(store.load(name: "counters") == .damaged(reason: "truncated: 10 bytes, shorter than the 20-byte header"))
+    #expect(
+      store.load(name: "counters") == .damaged(reason: "truncated: 10 bytes, shorter than the 20-byte header")
+    )
   }
 }
