@@ -69,6 +69,13 @@ import Testing
     }
   }
 
+  @Test(arguments: [40, 60, 80, 120])
+  func markerNames_stayWhole_atEveryWidth(_ width: Int) {
+    let chart = ChartRenderer.render(Self.picture, width: width, color: false)
+    #expect(chart.contains("| SIGTERM 5.000s"), "the other marker's glyph never lands inside a name")
+    #expect(chart.contains("grace deadline 10.000s :"))
+  }
+
   @Test func axis_labelsStartAtZero_andNeverTouch() {
     let chart = ChartRenderer.render(Self.picture, width: 80, color: false)
     let lines = chart.split(separator: "\n").map(String.init)

@@ -103,6 +103,8 @@ enum ChartRenderer {
     _ markers: [(column: Int, glyph: Character, label: String)], plotWidth: Int
   ) -> [String] {
     var rows: [[Character]] = []
+    // The cells each row's names cover, spaces between their words included.
+    var taken: [[Bool]] = []
     for marker in markers {
       // The glyph stands over its column, with the name to its right, or to its left near the edge.
       var text = Array("\(marker.glyph) \(marker.label)")
@@ -112,24 +114,22 @@ enum ChartRenderer {
         start = max(0, marker.column - text.count + 1)
       }
       let range = start..<min(plotWidth, start + text.count)
-      var placed = false
-      for index in rows.indices
-      where rows[index][max(0, range.lowerBound - 1)..<min(plotWidth, range.upperBound + 1)]
-        .allSatisfy({ $0 == " " })
-      {
-        for (offset, column) in range.enumerated() { rows[index][column] = text[offset] }
-        placed = true
-        break
-      }
-      if !placed {
-        var row = [Character](repeating: " ", count: plotWidth)
-        for (offset, column) in range.enumerated() { row[column] = text[offset] }
-        rows.append(row)
+      let around = max(0, range.lowerBound - 1)..<min(plotWidth, range.upperBound + 1)
+      let index =
+        taken.firstIndex { row in around.allSatisfy { !row[$0] } }
+        ?? {
+          rows.append([Character](repeating: " ", count: plotWidth))
+          taken.append([Bool](repeating: false, count: plotWidth))
+          return rows.count - 1
+        }()
+      for (offset, column) in range.enumerated() {
+        rows[index][column] = text[offset]
+        taken[index][column] = true
       }
     }
     // The glyph also stands over its column on rows that hold another marker's name.
     for marker in markers {
-      for index in rows.indices where rows[index][marker.column] == " " {
+      for index in rows.indices where !taken[index][marker.column] {
         rows[index][marker.column] = marker.glyph
       }
     }
