@@ -50,8 +50,10 @@ import Testing
       ["broadcast", "--scenario", "slow"], "'--scenario <scenario>'", "expected one of: basic, slow-consumer"),
     Row(["watch", "--scenario="], "'--scenario <scenario>'", "expected one of: basic"),
     Row(["joinset", "--scenario", "Basic"], "'--scenario <scenario>'", "Did you mean 'basic'?"),
-    Row(["token", "--format", "xml"], "'--format <format>'", "expected one of: text, json"),
-    Row(["token", "--format", "mermaid"], "'--format <format>'", "expected one of: text, json"),
+    Row(
+      ["token", "--format", "xml"], "'--format <format>'", "expected one of: text, json, mermaid, chart, svg"),
+    Row(
+      ["token", "--format", "png"], "'--format <format>'", "expected one of: text, json, mermaid, chart, svg"),
     Row(["token", "--workers"], "Missing value for '--workers <n>'", "\(wholeNumber) 1 to 64"),
     Row(["token", "--grace", "--workers", "3"], "Missing value for '--grace <duration>'", durationForm),
     Row(["token", "--scenario"], "Missing value for '--scenario <scenario>'", "expected one of: basic"),

@@ -12,7 +12,7 @@ import Testing
   @Test(arguments: DeterminismTests.everyScenario.map { "\($0.command) \($0.scenario)" })
   func scenario_printsIdenticalOutput_twentyTimes(_ invocation: String) {
     let arguments = invocation.split(separator: " ").map(String.init)
-    for format in ["text", "json"] {
+    for format in OutputFormat.allCases.map(\.rawValue) {
       let first = ShutdownDemo.run(
         arguments: arguments[...0] + ["--scenario", arguments[1], "--format", format])
       #expect(first.exitCode == 0, "\(invocation): \(first.stderr)")

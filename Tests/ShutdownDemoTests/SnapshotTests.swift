@@ -9,6 +9,9 @@ enum SnapshotSuites {
     TokenSnapshotTests.registration,
     JoinSetSnapshotTests.registration,
     MPSCSnapshotTests.registration,
+    MermaidSnapshotTests.registration,
+    ChartSnapshotTests.registration,
+    SVGSnapshotTests.registration,
   ]
 }
 

@@ -55,6 +55,7 @@ enum PatternCommand {
       }
       let seed = UInt64(parsed.integer("seed"))
       var failed = false
+      var pictures: [StoryPicture] = []
       for (index, scenario) in scenarios.enumerated() {
         let report = ScenarioRunner.runScripted(scenario, command: catalog.command, knobs: knobs, seed: seed)
         failed = failed || !report.failures.isEmpty
@@ -64,8 +65,19 @@ enum PatternCommand {
           context.write(TextRenderer.render(report, width: context.columns, color: color))
         case .json:
           context.write(JSONLinesRenderer.render(report))
+        case .mermaid:
+          if index > 0 { context.write("\n") }
+          context.write(MermaidRenderer.render(StoryPicture(report: report)))
+        case .chart:
+          if index > 0 { context.write("\n") }
+          context.write(
+            ChartRenderer.render(StoryPicture(report: report), width: context.columns, color: color))
+        case .svg:
+          pictures.append(StoryPicture(report: report))
         }
       }
+      // One SVG document holds every story run: two documents back to back would not be valid XML.
+      if format == .svg { context.write(SVGRenderer.render(pictures)) }
       return failed ? 1 : 0
     }
   }
@@ -137,9 +149,10 @@ enum PatternCommand {
   }
 }
 
-/// `--format` values.
+/// `--format` values: the text a learner reads, JSON Lines for programs, and three pictures of the
+/// same run (see docs/formats.md).
 enum OutputFormat: String, CaseIterable, Sendable {
-  case text, json
+  case text, json, mermaid, chart, svg
 }
 
 extension Knob {

@@ -7,7 +7,7 @@ enum OptionKind: Sendable {
   case integer(ClosedRange<Int>)
   /// `--grace <duration>`: `250ms`, `2s`, `1.5s`, `1m`, `1h`, `0s` (see `parseDuration(_:)`).
   case duration(ClosedRange<Duration>)
-  /// `--format text|json`: exactly one of the values (case-sensitive).
+  /// `--format text|json|…`: exactly one of the values (case-sensitive).
   case choice([String])
   /// `--only W1,W5`: comma-separated, each element from the values, no element twice.
   case list([String])
