@@ -9,17 +9,13 @@ extension StoryPicture {
   init(report: ScenarioReport) {
     let signal = report.events.first { $0.kind == .signal }?.time
     var deadline: Duration?
-    if let signal,
-      let grace = report.knobs.first(where: { $0.name == Knob.grace.rawValue }).flatMap({
-        parseDuration($0.value)
-      })
-    {
-      deadline = signal + grace
+    if let signal, report.hasGraceDeadline {
+      deadline = signal + report.knobs.grace
     } else {
       deadline = report.events.first { $0.kind == .deadline }?.time
     }
     self.init(
-      title: "\(report.pattern) · \(report.scenario)", subtitle: report.headline, events: report.events,
+      title: "\(report.command) · \(report.scenario)", subtitle: report.headline, events: report.events,
       graceDeadline: deadline)
   }
 }
