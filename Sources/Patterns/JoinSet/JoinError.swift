@@ -33,9 +33,16 @@ public enum JoinError: Error, Sendable, CustomStringConvertible {
 public struct AbortHandle: Sendable {
   // The task itself is found in its slot when aborted: a handle holding it too would cost every
   // spawn a retain and a release, and most handles are discarded.
-  let slots: any JoinSetSlots
-  let index: Int
-  let generation: UInt32
+  @usableFromInline let slots: any JoinSetSlots
+  @usableFromInline let index: Int
+  @usableFromInline let generation: UInt32
+
+  @inlinable
+  init(slots: any JoinSetSlots, index: Int, generation: UInt32) {
+    self.slots = slots
+    self.index = index
+    self.generation = generation
+  }
 
   /// Asks the task to stop: cancels its Swift task. Its result is still joined from the set, as
   /// ``JoinError/cancelled`` if it then throws. Works after ``JoinSet/detachAll()`` too, as long as
@@ -48,6 +55,7 @@ public struct AbortHandle: Sendable {
 }
 
 /// What an ``AbortHandle`` asks of the set's storage, whatever the set's `Success` type.
+@usableFromInline
 protocol JoinSetSlots: AnyObject, Sendable {
   func isFinished(index: Int, generation: UInt32) -> Bool
   func abort(index: Int, generation: UInt32)

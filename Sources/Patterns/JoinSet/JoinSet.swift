@@ -54,7 +54,7 @@
 /// `withTaskExecutorPreference(executor)` they run on `executor`, inside a `Simulation` on its
 /// executor, in virtual time. Actor isolation does not travel (see ``ExecutorPreference``).
 public final class JoinSet<Success: Sendable>: Sendable {
-  let storage = JoinSetStorage<Success>()
+  @usableFromInline let storage = JoinSetStorage<Success>()
 
   /// An empty set.
   public init() {}
@@ -71,7 +71,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
   /// The task keeps the calling task's executor preference (``ExecutorPreference/current``: it runs
   /// where a child task of the caller would) and the name, which deadlock reports and debuggers show.
   /// - Returns: a handle that can abort this one task.
-  @discardableResult
+  @inlinable @discardableResult
   public func spawn(
     name: String? = nil, _ operation: sending @escaping () async throws -> Success
   ) -> AbortHandle {
@@ -100,6 +100,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
   ///
   /// Results come in completion order. A result already waiting is returned without suspending.
   /// Not cut short by the calling task's cancellation (see the type's documentation).
+  @inlinable
   nonisolated(nonsending) public func joinNext() async -> Result<Success, JoinError>? {
     if case .result(let finished) = storage.state.withLock({ $0.joinNow() }) { return finished?.outcome }
     let storage = storage
@@ -119,6 +120,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
 
   /// Returns a result that is already waiting, without suspending; `nil` when none is (even if tasks
   /// are still running). Tokio's `try_join_next`.
+  @inlinable
   public func tryJoinNext() -> Result<Success, JoinError>? {
     storage.state.withLock { $0.ready.popFirst() }?.outcome
   }
@@ -129,6 +131,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
 
   /// Aborts every task and waits until all have ended, discarding their results. The set is empty
   /// afterwards. Tokio's `shutdown`.
+  @inlinable
   nonisolated(nonsending) public func shutdown() async {
     abortAll()
     while await joinNext() != nil {}
@@ -137,6 +140,7 @@ public final class JoinSet<Success: Sendable>: Sendable {
   /// Waits for every task and returns their values in completion order. On the first error it aborts
   /// the other tasks and throws that error at once; the aborted tasks stay in the set (`await
   /// shutdown()` to wait for them). Tokio's `join_all`, which panics where we throw.
+  @inlinable
   nonisolated(nonsending) public func joinAll() async throws(JoinError) -> [Success] {
     var values: [Success] = []
     values.reserveCapacity(count)
@@ -160,10 +164,10 @@ public final class JoinSet<Success: Sendable>: Sendable {
   }
 
   /// Tasks in the set: still running, or finished and not yet joined. Tokio's `len`.
-  public var count: Int { storage.state.withLock { $0.count } }
+  @inlinable public var count: Int { storage.state.withLock { $0.count } }
 
   /// Whether ``count`` is zero.
-  public var isEmpty: Bool { count == 0 }
+  @inlinable public var isEmpty: Bool { count == 0 }
 }
 
 extension JoinSet {

@@ -27,16 +27,25 @@ import Synchronization
 /// - abortAll: no state changes; the running tasks are returned to be cancelled outside the lock.
 /// - abort (one handle): its task, running or detached, is returned to be cancelled outside the lock;
 ///   nothing if its slot has moved on (the task ended).
+@usableFromInline
 struct JoinSetState<Success: Sendable> {
-  typealias Outcome = Result<Success, JoinError>
-  typealias Waiter = UnsafeContinuation<Finished?, Never>
+  @usableFromInline typealias Outcome = Result<Success, JoinError>
+  @usableFromInline typealias Waiter = UnsafeContinuation<Finished?, Never>
 
   /// A task's result, and its handle, kept until a joiner takes the result.
+  @usableFromInline
   struct Finished {
-    var outcome: Outcome
-    var task: Task<Void, Never>?  // nil when the task ended before its handle was stored
+    @usableFromInline var outcome: Outcome
+    @usableFromInline var task: Task<Void, Never>?  // nil when the task ended before its handle was stored
+
+    @inlinable
+    init(outcome: Outcome, task: Task<Void, Never>?) {
+      self.outcome = outcome
+      self.task = task
+    }
   }
 
+  @usableFromInline
   enum SlotState {
     case vacant(nextFree: Int)
     case starting(abortRequested: Bool, detached: Bool)
@@ -44,21 +53,29 @@ struct JoinSetState<Success: Sendable> {
     case detached(Task<Void, Never>)
   }
 
+  @usableFromInline
   struct Slot {
-    var generation: UInt32
-    var state: SlotState
+    @usableFromInline var generation: UInt32
+    @usableFromInline var state: SlotState
+
+    @inlinable
+    init(generation: UInt32, state: SlotState) {
+      self.generation = generation
+      self.state = state
+    }
   }
 
-  var slots: [Slot] = []
-  var firstFree = -1  // head of the free list threaded through vacant slots
-  var running = 0  // tasks in the set that have not finished
-  var ready = JoinSetFIFO<Finished>()
-  var waiters = JoinSetFIFO<Waiter>()
+  @usableFromInline var slots: [Slot] = []
+  @usableFromInline var firstFree = -1  // head of the free list threaded through vacant slots
+  @usableFromInline var running = 0  // tasks in the set that have not finished
+  @usableFromInline var ready = JoinSetFIFO<Finished>()
+  @usableFromInline var waiters = JoinSetFIFO<Waiter>()
 
   /// Tasks in the set: running, or finished and not yet joined. Tokio's `len()`.
-  var count: Int { running + ready.count }
+  @inlinable var count: Int { running + ready.count }
 
   /// Takes a vacant slot for a new task.
+  @inlinable
   mutating func takeSlot() -> (index: Int, generation: UInt32) {
     running += 1
     if firstFree >= 0 {
@@ -74,6 +91,7 @@ struct JoinSetState<Success: Sendable> {
 
   /// Stores the task created for a slot, moving it out of `created` (no retain on the common path).
   /// Returns it when it must be cancelled at once (an abort arrived while it was being created).
+  @inlinable
   mutating func store(
     _ created: inout Task<Void, Never>?, index: Int, generation: UInt32
   ) -> Task<Void, Never>? {
@@ -86,12 +104,14 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// What a finishing task must do outside the lock.
+  @usableFromInline
   enum CompletionAction {
     case none
     case resume(Waiter, Finished)
   }
 
   /// A task ended with `outcome`.
+  @inlinable
   mutating func complete(index: Int, generation: UInt32, _ outcome: Outcome) -> CompletionAction {
     precondition(slots[index].generation == generation, "a slot is vacated only by its own task")
     // Vacate the slot by swapping its state out, so the task handle moves into the result unretained.
@@ -117,12 +137,14 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// What `joinNext` does, decided under the lock.
+  @usableFromInline
   enum JoinAction {
     case result(Finished?)  // return this without waiting (nil: the set is empty)
     case wait
   }
 
   /// The fast path: a result ready, or an empty set, without suspending.
+  @inlinable
   mutating func joinNow() -> JoinAction {
     if let finished = ready.popFirst() { return .result(finished) }
     if running - waiters.count <= 0 { return .result(nil) }  // nothing left for this caller
@@ -130,6 +152,7 @@ struct JoinSetState<Success: Sendable> {
   }
 
   /// Registers a waiter, unless something changed since `joinNow` (then: resume at once).
+  @inlinable
   mutating func addWaiter(_ waiter: Waiter) -> Finished?? {
     if case .result(let outcome) = joinNow() { return .some(outcome) }
     waiters.append(waiter)
@@ -193,16 +216,20 @@ struct JoinSetState<Success: Sendable> {
 /// the set lives.
 /// Elements are moved out, not copied, so what they reference is released by whoever pops them, after
 /// the lock is released.
+@usableFromInline
 struct JoinSetFIFO<Element> {
-  private var ring: [Element?] = []
-  private var head = 0
-  private(set) var count = 0
+  @usableFromInline var ring: [Element?] = []
+  @usableFromInline var head = 0
+  @usableFromInline var count = 0
 
-  var isEmpty: Bool { count == 0 }
+  @inlinable init() {}
+
+  @inlinable var isEmpty: Bool { count == 0 }
 
   /// Appends `element`. `expected` is how many elements the queue may come to hold (for results:
   /// the tasks still running): when the array must grow anyway, it grows at once to hold them all,
   /// rather than doubling and copying its way there.
+  @inlinable
   mutating func append(_ element: Element, expected: Int = 0) {
     if count < ring.count {
       var tail = head + count
@@ -218,6 +245,7 @@ struct JoinSetFIFO<Element> {
     count += 1
   }
 
+  @inlinable
   mutating func popFirst() -> Element? {
     guard count > 0 else { return nil }
     let element = ring[head].take()
@@ -227,7 +255,7 @@ struct JoinSetFIFO<Element> {
   }
 
   /// Empties the queue, returning what it held in order, and frees the ring.
-  @discardableResult
+  @inlinable @discardableResult
   mutating func removeAll() -> [Element] {
     var rest: [Element] = []
     rest.reserveCapacity(count)
@@ -237,7 +265,8 @@ struct JoinSetFIFO<Element> {
   }
 
   /// Moves the elements into a new array, oldest first.
-  private mutating func straighten() {
+  @usableFromInline
+  mutating func straighten() {
     var straight: [Element?] = []
     straight.reserveCapacity(ring.count * 2)
     while let element = popFirst() { straight.append(element) }
@@ -248,25 +277,32 @@ struct JoinSetFIFO<Element> {
 }
 
 /// The storage a ``JoinSet`` shares with its tasks and abort handles: the lock and the state.
+@usableFromInline
 final class JoinSetStorage<Success: Sendable>: JoinSetSlots {
-  let state = Lock(JoinSetState<Success>())
+  @usableFromInline let state = Lock(JoinSetState<Success>())
+
+  @usableFromInline init() {}
 
   /// Called by each task as its last step.
+  @inlinable
   func complete(index: Int, generation: UInt32, _ outcome: Result<Success, JoinError>) {
     let action = state.withLock { $0.complete(index: index, generation: generation, outcome) }
     if case .resume(let waiter, let outcome) = action { waiter.resume(returning: outcome) }
   }
 
   /// Cancels every task in the set; the lock is not held while cancellation handlers run.
+  @usableFromInline
   func abortAll() {
     for task in state.withLock({ $0.abortAll() }) { task.cancel() }
   }
 
+  @usableFromInline
   func isFinished(index: Int, generation: UInt32) -> Bool {
     state.withLock { $0.isFinished(index: index, generation: generation) }
   }
 
   /// Cancels one task, found by its handle's slot; the lock is not held while its handlers run.
+  @usableFromInline
   func abort(index: Int, generation: UInt32) {
     state.withLock { $0.taskToAbort(index: index, generation: generation) }?.cancel()
   }
