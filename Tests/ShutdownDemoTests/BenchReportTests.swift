@@ -15,7 +15,10 @@ import Testing
     let text = BenchReport.text(Self.result, comparison, first: true)
     #expect(text.contains("     vs withTaskGroup: addTask, then next() until nil\n"))
     #expect(text.contains("ratio 1.20× (ours ÷ withTaskGroup)"))
-    #expect(text.contains("bytes per waiting task 1693   theirs bytes per waiting task 1562"))
+    #expect(text.contains("bytes per waiting task 1693"))
+    #expect(text.contains("theirs bytes per waiting task 1562"))
+    // The rows keep to the table's width: the figures that do not fit go under the first.
+    #expect(text.split(separator: "\n").allSatisfy { $0.count <= BenchReport.width })
     let json = BenchReport.json(Self.result, comparison)
     #expect(json.contains("\"ratio\":1.2,\"versus\":\"withTaskGroup\""))
     #expect(json.contains("\"theirs_bytes_per_waiting_task\":1562"))
@@ -33,5 +36,21 @@ import Testing
         == "4 producers × 25,000 → 1 consumer, capacity 100")
     #expect(BenchReport.scaled("1,000,000 Ints", by: 10) == "100,000 Ints")
     #expect(BenchReport.scaled("1,000,000 Ints", by: 1) == "1,000,000 Ints")
+  }
+
+  @Test func aRow_saysWhetherItMetItsTarget() {
+    var comparison = JoinSetWorkloads.w6
+    comparison.meets = Target.ratioAtMost(1.2)
+    var result = Self.result
+    result.ratio = 1.1
+    #expect(BenchReport.text(result, comparison, first: false).hasSuffix("target met\n"))
+    result.ratio = 1.3
+    #expect(BenchReport.text(result, comparison, first: false).hasSuffix("target missed\n"))
+    // A target "on one thread" judges only that row: 1,200 ns misses 80 ns there, and says nothing of
+    // the default executor's row.
+    #expect(Target.atMost(80, oneThreadOnly: true)(result) == false)
+    result.executor = .defaultExecutor
+    #expect(Target.atMost(80, oneThreadOnly: true)(result) == nil)
+    #expect(Target.atMost(2_000)(result) == true)
   }
 }

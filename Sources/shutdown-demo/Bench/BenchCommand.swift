@@ -80,7 +80,9 @@ enum BenchCommand {
       context.write(
         "shutdown-demo bench\(quick ? " --quick (a tenth of each size)" : ""): \(rounds) rounds after a "
           + "warm-up,\nours and the counterpart alternating. Figures: ns per operation, median (min–max)\n"
-          + "over the rounds; ratio = median over rounds of ours ÷ theirs (below 1: ours is faster).\n")
+          + "over the rounds; ratio = median over rounds of ours ÷ theirs (below 1: ours is faster).\n"
+          + "Targets: what this project holds each primitive to (docs/performance.md says why); each row\n"
+          + "says whether it met its target.\n")
     }
     // Where the run is, on stderr when it is a terminal: the table prints a row at a time, and a full
     // run takes about two minutes.

@@ -8,7 +8,8 @@ enum BenchReport {
     var out = ""
     if first {
       out += "\n\(comparison.id)  \(scaled(comparison.title, by: scale))\n"
-      out += wrapWords("vs \(comparison.counterpart)", width: width - 5, indent: "   ").map {
+      out += wrapWords("vs \(scaled(comparison.counterpart, by: scale))", width: width - 5, indent: "   ").map
+      {
         "     " + $0 + "\n"
       }
       .joined()
@@ -17,15 +18,22 @@ enum BenchReport {
     var line = "     " + result.executor.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0)
     line += "ours \(format(result.ours))"
     if let theirs = result.theirs { line += "   theirs \(format(theirs))" }
-    var ratio = ""
-    if let value = result.ratio { ratio = "ratio \(fixed(value, 2))× (ours ÷ \(comparison.versus))" }
-    for (name, value) in result.extra { ratio += (ratio.isEmpty ? "" : "   ") + "\(name) \(fixed(value, 0))" }
-    if !ratio.isEmpty {
-      // Past the table's width the ratio goes on a line of its own, under the figures.
-      line +=
-        line.count + 3 + ratio.count <= width
-        ? "   " + ratio : "\n" + String(repeating: " ", count: 22) + ratio
+    var parts: [String] = []
+    if let value = result.ratio { parts.append("ratio \(fixed(value, 2))× (ours ÷ \(comparison.versus))") }
+    for (name, value) in result.extra { parts.append("\(name) \(fixed(value, 0))") }
+    if let met = comparison.meets(result) { parts.append(met ? "target met" : "target missed") }
+    // Past the table's width, the rest goes on lines of their own, under the figures.
+    var last = line
+    var lines: [String] = []
+    for part in parts {
+      if last.count + 3 + part.count <= width {
+        last += "   " + part
+      } else {
+        lines.append(last)
+        last = String(repeating: " ", count: 22) + part
+      }
     }
+    line = (lines + [last]).joined(separator: "\n")
     return out + line + "\n"
   }
 

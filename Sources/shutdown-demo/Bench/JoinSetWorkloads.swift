@@ -12,6 +12,7 @@ enum JoinSetWorkloads {
     counterpart: "withTaskGroup: addTask, then next() until nil",
     versus: "withTaskGroup",
     target: "≤ 1.2× the counterpart",
+    meets: Target.ratioAtMost(1.2),
     ours: { scale in
       let count = tasks / scale
       return await timed(operations: count) {

@@ -84,6 +84,7 @@ enum MPSCWorkloads {
       + "it has no back-pressure, so a full buffer drops and the producer must poll",
     versus: "AsyncStream(.bufferingOldest(100))",
     target: "≤ 80 ns per message on one thread, ≥ 15× faster than AsyncStream",
+    meets: Target.all(Target.atMost(80, oneThreadOnly: true), Target.ratioAtMost(1.0 / 15)),
     ours: mpsc(producers: 1), theirs: asyncStreamBounded(producers: 1))
 
   static let w1Unbounded = Comparison(
@@ -91,6 +92,7 @@ enum MPSCWorkloads {
     counterpart: "AsyncStream(.unbounded): never waits, so no back-pressure and an unbounded backlog",
     versus: "AsyncStream(.unbounded)",
     target: "≤ 80 ns per message on one thread, ≥ 15× faster than AsyncStream",
+    meets: Target.all(Target.atMost(80, oneThreadOnly: true), Target.ratioAtMost(1.0 / 15)),
     ours: mpsc(producers: 1), theirs: asyncStreamUnbounded(producers: 1))
 
   static let w2Bounded = Comparison(
@@ -98,6 +100,7 @@ enum MPSCWorkloads {
     counterpart: "AsyncStream(.bufferingOldest(100)) shared by 4 producers, retry on drop",
     versus: "AsyncStream(.bufferingOldest(100))",
     target: "≤ 80 ns per message on one thread, ≥ 15× faster than AsyncStream",
+    meets: Target.all(Target.atMost(80, oneThreadOnly: true), Target.ratioAtMost(1.0 / 15)),
     ours: mpsc(producers: producers), theirs: asyncStreamBounded(producers: producers))
 
   static let w2Unbounded = Comparison(
@@ -105,6 +108,7 @@ enum MPSCWorkloads {
     counterpart: "AsyncStream(.unbounded) shared by 4 producers",
     versus: "AsyncStream(.unbounded)",
     target: "≤ 80 ns per message on one thread, ≥ 15× faster than AsyncStream",
+    meets: Target.all(Target.atMost(80, oneThreadOnly: true), Target.ratioAtMost(1.0 / 15)),
     ours: mpsc(producers: producers), theirs: asyncStreamUnbounded(producers: producers))
 
   // MARK: W7: ping-pong
@@ -169,6 +173,7 @@ enum MPSCWorkloads {
       + "that ends when its task is cancelled, as every wait in our channel does",
     versus: "the cancellable continuation",
     target: "≤ 1.2× the counterpart",
+    meets: Target.ratioAtMost(1.2),
     ours: pingPong, theirs: mailboxPingPong(cancellable: true))
 
 }

@@ -36,6 +36,8 @@ struct Comparison: Sendable {
   /// The counterpart's short name, for the ratio: "withTaskGroup".
   var versus: String
   var target: String
+  /// Whether a row meets `target`; `nil` where the target says nothing about that row.
+  var meets: @Sendable (BenchResult) -> Bool? = { _ in nil }
   var ours: WorkloadBody
   /// `nil` for measurements with no counterpart (creating a token).
   var theirs: WorkloadBody?
@@ -146,4 +148,25 @@ func measure(
     theirs: theirsValues.isEmpty ? nil : .init(theirsValues),
     ratio: ratios.isEmpty ? nil : Stats.median(ratios),
     extra: extra.map { ($0.0, Stats.median($0.1)) })
+}
+
+/// The checks behind the targets' words, so each row can say "met" or "missed".
+enum Target {
+  /// Ours at most `nanoseconds` per operation, on one thread only (where the target says so) or on both.
+  static func atMost(_ nanoseconds: Double, oneThreadOnly: Bool = false) -> @Sendable (BenchResult) -> Bool? {
+    { result in oneThreadOnly && result.executor != .oneThread ? nil : result.ours.median <= nanoseconds }
+  }
+
+  /// Ours at most `limit` times the counterpart.
+  static func ratioAtMost(_ limit: Double) -> @Sendable (BenchResult) -> Bool? {
+    { result in result.ratio.map { $0 <= limit } }
+  }
+
+  /// Every check that applies holds; `nil` when none applies.
+  static func all(_ checks: (@Sendable (BenchResult) -> Bool?)...) -> @Sendable (BenchResult) -> Bool? {
+    { result in
+      let verdicts = checks.compactMap { $0(result) }
+      return verdicts.isEmpty ? nil : !verdicts.contains(false)
+    }
+  }
 }

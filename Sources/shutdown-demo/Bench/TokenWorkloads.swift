@@ -14,6 +14,8 @@ enum TokenWorkloads {
     counterpart: "none: Swift has no cancellation token; figures are absolute",
     versus: "none",
     target: "≤ 40 ns and ≤ 128 bytes per token",
+    meets: Target.all(
+      Target.atMost(40), { result in result.extra.first { $0.0 == "bytes per token" }.map { $0.1 <= 128 } }),
     ours: { scale in
       let count = fanOut / scale
       let root = CancellationToken()
@@ -47,6 +49,7 @@ enum TokenWorkloads {
       + "then cancelAll(): Swift's own cascade, and the floor for waking that many tasks",
     versus: "the task group's cancelAll()",
     target: "≤ 1.2× the counterpart",
+    meets: Target.ratioAtMost(1.2),
     ours: { scale in
       let count = fanOut / scale
       let heapBefore = heapInUse()
