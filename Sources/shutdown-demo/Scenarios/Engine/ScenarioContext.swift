@@ -8,7 +8,7 @@ struct ScenarioContext: Sendable {
   var timeline: Timeline
   var knobs: Knobs
   /// Delivers the shutdown signal: at a scripted time, or when a real one arrives.
-  var trigger: any ShutdownTrigger
+  var trigger: any StorySignal
 
   /// Waits `duration` on the story's clock; throws `CancellationError` if the task is cancelled.
   func sleep(for duration: Duration) async throws { try await clock.sleep(for: duration) }
@@ -52,8 +52,9 @@ struct ScenarioContext: Sendable {
   }
 }
 
-/// Where a story's shutdown signal comes from.
-protocol ShutdownTrigger: Sendable {
+/// Where a story's shutdown signal comes from: a script in virtual time, or (in a live run) a real
+/// signal. Named apart from the library's `ShutdownTrigger`, which says what started a shutdown.
+protocol StorySignal: Sendable {
   /// Waits until the signal arrives and returns its name ("SIGTERM"). Returns at once if it already did.
   func arrival(on context: ScenarioContext) async -> String
   /// Sleeps `duration` on the context's clock, or until the signal arrives if that is sooner:
@@ -64,7 +65,7 @@ protocol ShutdownTrigger: Sendable {
 }
 
 /// The scripted signal: SIGTERM at a fixed offset from the start of the timeline.
-struct ScriptedSignal: ShutdownTrigger {
+struct ScriptedSignal: StorySignal {
   var at: Duration
   var name = "SIGTERM"
 

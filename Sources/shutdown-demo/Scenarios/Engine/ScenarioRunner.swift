@@ -105,7 +105,7 @@ enum ScenarioRunner {
   /// passes the continuous clock and a real signal): the same code as a scripted run, in real time.
   static func runLive(
     _ scenario: Scenario, command: String, knobs: Knobs, clock: some Clock<Duration>,
-    trigger: any ShutdownTrigger, timeline: Timeline? = nil
+    trigger: any StorySignal, timeline: Timeline? = nil
   ) async -> ScenarioReport {
     let timeline = timeline ?? Timeline(clock: clock)
     let context = ScenarioContext(clock: clock, timeline: timeline, knobs: knobs, trigger: trigger)
