@@ -59,6 +59,8 @@ enum BenchExecutor: String, CaseIterable, Sendable {
       return sample
     case .defaultExecutor:
       let box = Mutex<Sample?>(nil)
+      // Deliberate: `bench` calls this from its synchronous command on the main thread, which is not
+      // one of Swift's cooperative threads; the workload itself runs on the default executor.
       let done = DispatchSemaphore(value: 0)
       Task.detached {
         let sample = await body()

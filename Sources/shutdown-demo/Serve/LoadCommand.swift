@@ -82,6 +82,8 @@ enum LoadCommand {
 /// another thread that is not one of Swift's cooperative threads).
 func blockingRun<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
   let result = Shared<T?>(nil)
+  // Deliberate: the waiting thread is the main thread of a synchronous command, never a cooperative
+  // one, so the pool that runs `work` is not starved.
   let done = DispatchSemaphore(value: 0)
   Task {
     let value = await work()

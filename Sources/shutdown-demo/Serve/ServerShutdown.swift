@@ -56,6 +56,9 @@ final class SignalNotifier: @unchecked Sendable {  // the sources are only resum
     }
     #if os(Linux)
       for number in signals {
+        // Deliberate and bounded (2 s at most): runs once, on the main thread at start-up, before any
+        // task; libdispatch installs its handler a moment after resume(), and a signal sent before
+        // that would be lost, so `listening on` waits until the kernel shows the new handler.
         for _ in 0..<20_000 where dispositionIsIgnore(number) { usleep(100) }
       }
     #endif
