@@ -17,8 +17,10 @@ struct Scenario: Sendable {
   var participants: @Sendable (Knobs) -> [String]
   /// The single line the learner should take away.
   var lesson: String
-  /// When the scripted shutdown signal arrives; `--shutdown-at` unless the story's own script fixes it.
-  var signalAt: @Sendable (Knobs) -> Duration = { $0.shutdownAt }
+  /// The scripted signals, in time order: by default one SIGTERM at `--shutdown-at`. A story with
+  /// more (a second Ctrl-C, a SIGHUP) lists them all; the first shutdown signal is "the" signal
+  /// that ``ScenarioContext/waitForShutdownSignal()`` returns. A live run ignores the script.
+  var script: @Sendable (Knobs) -> [ScriptedSignals.Delivery] = { [.init(at: $0.shutdownAt, .terminate)] }
   /// True when the story is *about* a deadlock (the simulation's report is the point, not a failure).
   var expectsDeadlock = false
   /// What must hold under every order of the jobs ready at the same instant, for any knobs: nothing

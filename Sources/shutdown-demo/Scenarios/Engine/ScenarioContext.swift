@@ -62,17 +62,34 @@ protocol StorySignal: Sendable {
   func sleep(for duration: Duration, orArrival context: ScenarioContext) async -> String?
   /// Waits until `delay` after the signal's arrival.
   func arrival(plus delay: Duration, on context: ScenarioContext) async
+  /// Every signal of the run, in order, as the library's `GracefulShutdown` takes them: a story
+  /// that hands its shutdown to the coordinator (the service flow) reads this instead of waiting
+  /// for "the" signal. Call it once per run.
+  func signals(on context: ScenarioContext) -> MPSC<ShutdownSignal>.Receiver
 }
 
-/// The scripted signal: SIGTERM at a fixed offset from the start of the timeline.
+/// The scripted signals: a SIGTERM (or a list of signals) at fixed offsets from the start of the
+/// timeline.
 struct ScriptedSignal: StorySignal {
-  var at: Duration
-  var name = "SIGTERM"
+  /// In time order.
+  var script: [ScriptedSignals.Delivery]
+
+  /// One `signal` at `at`.
+  init(at: Duration, _ signal: ShutdownSignal = .terminate) { script = [.init(at: at, signal)] }
+
+  init(script: [ScriptedSignals.Delivery]) { self.script = script }
+
+  /// The first shutdown signal of the script (not a SIGHUP): the one pattern stories wait for.
+  private var first: ScriptedSignals.Delivery {
+    script.first { $0.signal != .hangup } ?? .init(at: .seconds(1), .terminate)
+  }
+
+  var at: Duration { first.at }
 
   func arrival(on context: ScenarioContext) async -> String {
     let wait = at - context.timeline.now
     if wait >= .zero { try? await context.sleep(for: wait) }
-    return name
+    return first.signal.name
   }
 
   func sleep(for duration: Duration, orArrival context: ScenarioContext) async -> String? {
@@ -89,5 +106,12 @@ struct ScriptedSignal: StorySignal {
     // One sleep to the moment, as a script would write it.
     let wait = at + delay - context.timeline.now
     if wait >= .zero { try? await context.sleep(for: wait) }
+  }
+
+  func signals(on context: ScenarioContext) -> MPSC<ShutdownSignal>.Receiver {
+    // The script counts from the start of the timeline; the source counts from now.
+    let now = context.timeline.now
+    let rest = script.filter { $0.at >= now }.map { ScriptedSignals.Delivery(at: $0.at - now, $0.signal) }
+    return ScriptedSignals.start(rest, clock: context.clock).signals
   }
 }

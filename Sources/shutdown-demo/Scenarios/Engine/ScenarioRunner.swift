@@ -41,7 +41,7 @@ enum ScenarioRunner {
     _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64 = 0
   ) -> ScenarioReport {
     let timelineBox = TimelineBox()
-    let trigger = ScriptedSignal(at: scenario.signalAt(knobs))
+    let trigger = ScriptedSignal(script: scenario.script(knobs))
     let result = Simulation.run(seed: seed) { report in
       timelineBox.timeline?.record("simulation", .error, report.description)
     } _: { clock in

@@ -51,7 +51,7 @@ extension WatchStories {
       it never falls behind and always sees the latest state, the shutdown included.
       """,
     // The story's own script fixes the signal: 1s after the last update.
-    signalAt: { _ in updateInterval * updates + .seconds(1) },
+    script: { _ in [.init(at: updateInterval * updates + .seconds(1), .terminate)] },
     invariants: [.everyParticipantObserved, .everyTaskEnded, .nothingLost],
     outcome: [.nothingAborted, .somethingSkipped]
   ) { context in
