@@ -189,7 +189,32 @@ extension Knob {
       return OptionSpec(
         name: rawValue, valueName: "duration", help: "How long the slow consumer takes per message.",
         kind: .duration(.zero ... .seconds(3600)), defaultValue: formatDuration(defaults.consumerDelay))
+    case .rate:
+      return OptionSpec(
+        name: rawValue, valueName: "n", help: "Requests per second the load balancer sends.",
+        kind: .integer(1...100), defaultValue: "\(defaults.rate)")
+    case .requestTime:
+      return duration("How long each request takes to answer.", defaults.requestTime, upTo: .seconds(60))
+    case .drainDelay:
+      return duration(
+        "How long the listener keeps accepting after the signal, while readiness says draining.",
+        defaults.drainDelay, upTo: .seconds(60))
+    case .endpointLag:
+      return duration(
+        "How long the load balancer keeps sending after it should stop.", defaults.endpointLag, upTo: .seconds(60))
+    case .prestop:
+      return duration("How long the preStop hook sleeps before SIGTERM.", defaults.prestop, upTo: .seconds(60))
+    case .terminationGrace:
+      return duration(
+        "When Kubernetes sends SIGKILL, counted from the pod's deletion (preStop included).",
+        defaults.terminationGrace, upTo: .seconds(3600))
     }
+  }
+
+  private func duration(_ help: String, _ value: Duration, upTo limit: Duration) -> OptionSpec {
+    OptionSpec(
+      name: rawValue, valueName: "duration", help: help, kind: .duration(.zero ... limit),
+      defaultValue: formatDuration(value))
   }
 
   func read(from parsed: ParsedOptions, into knobs: inout Knobs) {
@@ -199,6 +224,12 @@ extension Knob {
     case .grace: knobs.grace = parsed.duration(rawValue)
     case .capacity: knobs.capacity = parsed.integer(rawValue)
     case .consumerDelay: knobs.consumerDelay = parsed.duration(rawValue)
+    case .rate: knobs.rate = parsed.integer(rawValue)
+    case .requestTime: knobs.requestTime = parsed.duration(rawValue)
+    case .drainDelay: knobs.drainDelay = parsed.duration(rawValue)
+    case .endpointLag: knobs.endpointLag = parsed.duration(rawValue)
+    case .prestop: knobs.prestop = parsed.duration(rawValue)
+    case .terminationGrace: knobs.terminationGrace = parsed.duration(rawValue)
     }
   }
 }

@@ -26,15 +26,17 @@ enum JSONLinesRenderer {
     }
     let summary = report.summary
     let extra = report.measured.map { "\(string($0.label)):\(string($0.text))" }.joined(separator: ",")
-    out += object([
-      ("type", string("summary")), ("scenario", string(report.scenario)),
-      ("shutdown_at_ns", summary.shutdownAt.map(nanoseconds) ?? "null"),
-      ("participants", array(summary.participants)), ("observed", array(summary.observed)),
-      ("aborted", array(summary.aborted)), ("lost", "\(summary.lost)"), ("skipped", "\(summary.skipped)"),
-      ("time_to_quiet_ns", summary.timeToQuiet.map(nanoseconds) ?? "null"),
-      ("measured", "{\(extra)}"), ("lesson", string(report.lesson)),
-      ("failures", array(report.failures)),
-    ])
+    // Integer facts a story names (the flow's request counts and exit code) follow `measured`.
+    let keyed = report.measured.flatMap(\.keyedIntegers).map { ($0.key, "\($0.value)") }
+    out += object(
+      [
+        ("type", string("summary")), ("scenario", string(report.scenario)),
+        ("shutdown_at_ns", summary.shutdownAt.map(nanoseconds) ?? "null"),
+        ("participants", array(summary.participants)), ("observed", array(summary.observed)),
+        ("aborted", array(summary.aborted)), ("lost", "\(summary.lost)"), ("skipped", "\(summary.skipped)"),
+        ("time_to_quiet_ns", summary.timeToQuiet.map(nanoseconds) ?? "null"),
+        ("measured", "{\(extra)}"),
+      ] + keyed + [("lesson", string(report.lesson)), ("failures", array(report.failures))])
     return out
   }
 

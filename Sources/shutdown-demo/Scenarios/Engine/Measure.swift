@@ -6,11 +6,28 @@ struct SummaryLine: Sendable, Hashable {
   var value: Measure
   /// Words after the value, for the reader only ("(main's own)").
   var note: String? = nil
+  /// Names for the value's integers in the JSON summary (`requests_accepted`): one for a count,
+  /// the total's then each part's for an equation. Empty: the line appears only under `measured`.
+  var keys: [String] = []
 
-  init(_ label: String, _ value: Measure, note: String? = nil) {
+  init(_ label: String, _ value: Measure, note: String? = nil, keys: [String] = []) {
     self.label = label
     self.value = value
     self.note = note
+    self.keys = keys
+  }
+
+  /// The integers named by `keys`, in order.
+  var keyedIntegers: [(key: String, value: Int)] {
+    let numbers: [Int] =
+      switch value {
+      case .count(let count): [count]
+      case .equation(let total, let parts): [total] + parts.map(\.count)
+      case .fraction(let count, let total): [count, total]
+      case .bounded(let count, let limit): [count, limit.count]
+      default: []
+      }
+    return Array(zip(keys, numbers)).map { (key: $0.0, value: $0.1) }
   }
 
   /// The value as the text summary shows it, note included.

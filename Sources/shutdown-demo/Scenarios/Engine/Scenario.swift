@@ -62,11 +62,23 @@ struct Knobs: Sendable, Hashable {
   var grace: Duration = .seconds(2)
   var capacity = 4
   var consumerDelay: Duration = .milliseconds(250)
+  /// The service flow's load: requests per second, and how long each takes.
+  var rate = 5
+  var requestTime: Duration = .milliseconds(300)
+  /// How long the listener keeps accepting after the signal while readiness says draining.
+  var drainDelay: Duration = .seconds(3)
+  /// How long a load balancer keeps sending after it should have stopped.
+  var endpointLag: Duration = .seconds(2)
+  /// Kubernetes: the preStop hook's sleep, and the termination grace period (counted from deletion).
+  var prestop: Duration = .zero
+  var terminationGrace: Duration = .seconds(30)
 }
 
 /// Names a knob, for the header line "knobs: --workers 3 --grace 2s".
 enum Knob: String, Sendable, CaseIterable {
   case workers, shutdownAt = "shutdown-at", grace, capacity, consumerDelay = "consumer-delay"
+  case rate, requestTime = "request-time", drainDelay = "drain-delay", endpointLag = "endpoint-lag"
+  case prestop, terminationGrace = "termination-grace"
 
   func value(in knobs: Knobs) -> String {
     switch self {
@@ -75,6 +87,12 @@ enum Knob: String, Sendable, CaseIterable {
     case .grace: formatDuration(knobs.grace)
     case .capacity: "\(knobs.capacity)"
     case .consumerDelay: formatDuration(knobs.consumerDelay)
+    case .rate: "\(knobs.rate)"
+    case .requestTime: formatDuration(knobs.requestTime)
+    case .drainDelay: formatDuration(knobs.drainDelay)
+    case .endpointLag: formatDuration(knobs.endpointLag)
+    case .prestop: formatDuration(knobs.prestop)
+    case .terminationGrace: formatDuration(knobs.terminationGrace)
     }
   }
 }
