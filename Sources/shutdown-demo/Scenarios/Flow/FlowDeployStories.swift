@@ -24,7 +24,7 @@ enum FlowDeployStories {
       the shutdown short.
       """,
     script: { knobs in [.init(at: knobs.shutdownAt + knobs.prestop, .terminate)] },
-    invariants: [.everyTaskEnded, FlowStories.exitLineMatchesSummary],
+    invariants: FlowStories.invariants,
     outcome: FlowStories.requests(aborted: 0, refused: 10, exitCode: 0)
   ) { context in
     let knobs = context.knobs
@@ -57,14 +57,17 @@ enum FlowDeployStories {
     let cleaningUp = report.time(of: .cleaningUp) ?? report.duration
     let needed = knobs.prestop + report.duration
     let holds = knobs.terminationGrace >= needed
-    let rule =
-      "\(formatDuration(knobs.terminationGrace)) \(holds ? "≥" : "<") preStop \(formatDuration(knobs.prestop))"
-      + " + drain \(formatDuration(cleaningUp)) + cleanup and save \(formatDuration(report.duration - cleaningUp))"
-      + " = \(formatDuration(needed)): \(holds ? "holds" : "broken")"
+    let drain = formatDuration(cleaningUp)
+    let cleanup = formatDuration(report.duration - cleaningUp)
     return service.summary(exitCode: killed ? 137 : report.exitCode) + [
-      SummaryLine("terminationGracePeriodSeconds", .text(rule)),
       SummaryLine(
-        "preStop covers the endpoint lag", .flag(knobs.prestop >= knobs.endpointLag),
+        "grace needed", .duration(needed),
+        note: "= \(formatDuration(knobs.prestop)) preStop + \(drain) drain + \(cleanup) cleanup"),
+      SummaryLine(
+        "termination grace", .duration(knobs.terminationGrace),
+        note: holds ? "≥ grace needed: the rule holds" : "< grace needed: SIGKILL cut the shutdown"),
+      SummaryLine(
+        "preStop ≥ endpoint lag", .flag(knobs.prestop >= knobs.endpointLag),
         note: "(\(formatDuration(knobs.prestop)) vs \(formatDuration(knobs.endpointLag)))"),
     ]
   }

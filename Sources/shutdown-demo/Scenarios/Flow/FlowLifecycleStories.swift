@@ -62,8 +62,8 @@ enum FlowLifecycleStories {
     },
     invariants: [.everyTaskEnded],
     outcome: [
-      .measured("run 2 restored", .text("served=4 processed=2 from a clean shutdown")),
-      .measured("run 3 restored", .text("served=4 processed=2 from a clean shutdown")),
+      .measured("run 2 restored", .text("served=5 processed=3 from a clean shutdown")),
+      .measured("run 3 restored", .text("served=5 processed=3 from a clean shutdown")),
     ]
   ) { context in
     let knobs = context.knobs

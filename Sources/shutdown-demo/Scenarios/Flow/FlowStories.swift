@@ -36,7 +36,18 @@ enum FlowStories {
   /// What every flow story must show under any order of simultaneous jobs: each accepted request
   /// ended exactly once (the accepted equation, checked by `Invariant.always`), and the exit code
   /// on main's last line is the one the summary reports.
-  static let invariants: [Invariant] = [.everyTaskEnded, exitLineMatchesSummary]
+  static let invariants: [Invariant] = [.everyTaskEnded, exitLineMatchesSummary, acceptedOnlyWhileListening]
+
+  /// No connection slipped in after the listener closed: closing and counting are one decision in
+  /// the connection tracker.
+  static let acceptedOnlyWhileListening = Invariant(what: "no request was accepted after the listener closed") {
+    report in
+    guard let closed = report.events.first(where: { $0.actor == "listener" && $0.kind == .observe }) else {
+      return nil  // the listener never closed (the process died first)
+    }
+    let late = report.events.filter { $0.kind == .start && $0.actor.hasPrefix("req-") && $0.time > closed.time }
+    return late.isEmpty ? nil : "\(late.map(\.actor).joined(separator: ", ")) accepted after the listener closed"
+  }
 
   static let exitLineMatchesSummary = Invariant(what: "main's exit line and the summary's exit code agree") {
     report in
@@ -126,9 +137,12 @@ enum FlowStories {
     // for the signal, so the coordinator never runs.
     let serving = spawnTask(name: "service") { await service.serveWithoutHandler() }
     await context.waitForShutdownSignal()
-    service.dieAtOnce(by: "SIGTERM")
+    service.dieAtOnce()
     serving.cancel()
     await serving.value
+    // The dead process's tasks wind down unseen (a real one's vanish with it).
+    service.shutdown.tasks.close()
+    await service.shutdown.tasks.wait()
     return service.summary(exitCode: 143)
   }
 

@@ -102,6 +102,8 @@ final class SimulatedService: Sendable {
     /// The cleanup and persistence results recorded while the process was alive.
     var cleanup: [CleanupResult] = []
     var persisted: [PersistResult] = []
+    /// The shutdown signals received, in order (the ladder's rungs).
+    var shutdownSignals: [String] = []
   }
 
   static let stepNames = [
@@ -167,7 +169,7 @@ final class SimulatedService: Sendable {
     let inFlight = state.withLock { $0.ledger.inFlight }
     record(actor, .deadline, detail)
     for name in inFlight { record(name, .abort, "cut mid-response; the client sees a 502") }
-    record("main", .exit, "exit \(exitCode)")
+    record("main", .exit, "killed; exit \(exitCode)")
     state.withLock { state in
       for name in inFlight { state.ledger.end(name, as: .aborted) }
       state.killed = true
@@ -183,8 +185,16 @@ final class SimulatedService: Sendable {
       case 0: record("signal", .signal, signal.name)
       case 1:
         enter(step: 1)
+        state.withLock { $0.shutdownSignals.append(signal.name) }
         record("signal", .signal, signal.name)
-      default: record("signal", .signal, "\(signal.name) again (\(ordinal.ordinalWord) shutdown signal)")
+      case 2:
+        state.withLock { $0.shutdownSignals.append(signal.name) }
+        record("signal", .signal, "\(signal.name) again (2nd shutdown signal)")
+      default:
+        state.withLock { $0.shutdownSignals.append(signal.name) }
+        record("signal", .signal, "\(signal.name) again (\(ordinal.ordinalWord) shutdown signal)")
+        enter(step: 7)
+        record("shutdown", .deadline, "exit now: whatever is left is skipped")
       }
     case .reloadRequested(let signal):
       record("shutdown", .notify, "\(signal.name) is not a shutdown: reload the configuration")
@@ -222,11 +232,12 @@ final class SimulatedService: Sendable {
       case .allDone: record("shutdown", .note, "everything finished before the deadline")
       case .deadline:
         record("shutdown", .deadline, "grace period (\(formatDuration(setup.configuration.grace))) is over")
-      case .escalated: record("shutdown", .deadline, "stops waiting: aborts what is left")
-      case .forced: break
+      case .escalated, .forced: break  // the escalation's own line says it
       }
     case .taskAborted(let name):
-      record("shutdown", .deadline, "aborts \(name)")
+      // Recorded for the task, here, because the abort happens here: its Swift task is cancelled now
+      // and ends a moment later (the ledger counts it then).
+      record(name, .abort, name.hasPrefix("req-") ? "aborted: cut mid-response; the client sees a 502" : "aborted")
     case .connectionsLeft(let count):
       record("shutdown", .note, "\(counted(count, "connection")) closed unfinished")
     case .escalated(let signal):
@@ -240,13 +251,28 @@ final class SimulatedService: Sendable {
       enter(step: 6)
       state.withLock { if !$0.killed { $0.persisted.append(result) } }
       record("state", result.outcome.isDone ? .cleanup : .error, Self.describe(result))
-    case .forcedExit(let code):
-      enter(step: 7)
-      record("shutdown", .deadline, "3rd signal: exit now, skipping what is left (exit \(code))")
+    case .forcedExit:
+      break  // said when the 3rd signal arrived; main's exit line gives the code
     case .exitCode(let code):
       enter(step: 7)
-      record("main", .exit, "exit \(code)")
+      record("main", .exit, "\(exitReason(code)); exit \(code)")
     }
+  }
+
+  /// Main's last words: why the exit code is what it is.
+  private func exitReason(_ code: Int32) -> String {
+    let (cleanup, persisted, signals) = state.withLock { ($0.cleanup, $0.persisted, $0.shutdownSignals) }
+    if code >= 128, let last = signals.last {
+      return signals.count >= 3 ? "forced out by the \(signals.count.ordinalWord) \(last)" : "stopped early by a 2nd \(last)"
+    }
+    var aborted: [String] = []
+    for event in context.timeline.events where event.kind == .abort && !aborted.contains(event.actor) {
+      aborted.append(event.actor)
+    }
+    var problems = aborted.isEmpty ? [] : ["\(listed(aborted)) had to be aborted"]
+    problems += cleanup.filter { !$0.outcome.isDone }.map { "\($0.name) \($0.outcome.shortWord)" }
+    problems += persisted.filter { !$0.outcome.isDone }.map { "\($0.name) not saved" }
+    return problems.isEmpty ? "every step done" : "done, but \(listed(problems))"
   }
 
   static func describe(_ result: CleanupResult) -> String {
@@ -321,10 +347,8 @@ final class SimulatedService: Sendable {
       record("queue-consumer", .start, "takes a message every \(formatDuration(messageTime))")
       var done = 0
       while !token.isCancelled, !isKilled {
-        do { try await context.sleep(for: messageTime) } catch {
-          record("queue-consumer", .abort, "aborted after \(counted(done, "message"))")
-          return
-        }
+        // Cancelled: the shutdown aborted it, and said so.
+        do { try await context.sleep(for: messageTime) } catch { return }
         done += 1
         state.withLock { if !$0.killed { $0.counters.processed += 1 } }
         if let config, (try? config.hasChanged()) == true {
@@ -375,7 +399,7 @@ final class SimulatedService: Sendable {
     let name = "req-\(number)"
     guard let entry = shutdown.connections.enter() else {
       state.withLock { $0.ledger.refused += 1 }
-      record("lb", .error, "\(name) refused: connection refused (a retry goes to another instance)")
+      record("lb", .error, "\(name) refused: connection refused (a retry goes elsewhere)")
       return
     }
     var time = setup.slowRequests[number] ?? setup.requestTime
@@ -404,16 +428,15 @@ final class SimulatedService: Sendable {
     guard counted else { return }
     switch fate {
     case .completed: record(name, .exit, "200 OK")
-    case .aborted: record(name, .abort, "cut mid-response; the client sees a 502")
+    case .aborted: break  // recorded when the shutdown aborted it
     case .failed: record(name, .error, "500: the handler failed")
     }
   }
 
   /// Shuts down the naive way: no handler, so the default action of SIGTERM ends the process at
   /// once, in the middle of whatever it was doing.
-  func dieAtOnce(by signal: String) {
+  func dieAtOnce() {
     enter(step: 1)
-    record("signal", .signal, signal)
     record("state", .error, "counters never saved: \(counters.text) lost")
     kill("main", "no handler: the default action ends the process now; steps 2-6 never run", exitCode: 143)
   }
@@ -436,8 +459,12 @@ final class SimulatedService: Sendable {
         "requests refused", .count(ledger.refused), note: "(never accepted: the listener had closed)",
         keys: ["requests_refused"]),
     ]
-    let steps = cleanup.map { "\($0.name) \($0.outcome.shortWord)" }
-    lines.append(SummaryLine("cleanup", .text(steps.isEmpty ? "none ran" : steps.joined(separator: ", "))))
+    var steps = cleanup.map { "\($0.name) \($0.outcome.shortWord)" }
+    if isKilled {
+      let reached = Set(cleanup.map(\.name))
+      steps += setup.cleanup.filter { !reached.contains($0.name) }.map { "\($0.name) cut" }
+    }
+    lines.append(SummaryLine("cleanup", .text(steps.joined(separator: ", "))))
     let saved = persisted.first { $0.outcome.isDone }
     lines.append(
       SummaryLine(
