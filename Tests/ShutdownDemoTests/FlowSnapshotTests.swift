@@ -21,7 +21,8 @@ import Testing
       name: "drain-delay-0s", arguments: ["flow", "--scenario", "drain-delay", "--drain-delay", "0s"]),
     SnapshotCase(name: "reload", arguments: ["flow", "--scenario", "reload"]),
     SnapshotCase(name: "restart", arguments: ["flow", "--scenario", "restart"]),
-    SnapshotCase(name: "basic-request-time-2s", arguments: ["flow", "--request-time", "2s", "--grace", "1s"]),
+    SnapshotCase(
+      name: "basic-request-time-2s", arguments: ["flow", "--request-time", "2s", "--grace", "1s"]),
     SnapshotCase(name: "help", arguments: ["flow", "--help"]),
   ]
 

@@ -9,6 +9,7 @@ enum SnapshotSuites {
     TokenSnapshotTests.registration,
     JoinSetSnapshotTests.registration,
     MPSCSnapshotTests.registration,
+    FlowSnapshotTests.registration,
     MermaidSnapshotTests.registration,
     ChartSnapshotTests.registration,
     SVGSnapshotTests.registration,

@@ -201,9 +201,11 @@ extension Knob {
         defaults.drainDelay, upTo: .seconds(60))
     case .endpointLag:
       return duration(
-        "How long the load balancer keeps sending after it should stop.", defaults.endpointLag, upTo: .seconds(60))
+        "How long the load balancer keeps sending after it should stop.", defaults.endpointLag,
+        upTo: .seconds(60))
     case .prestop:
-      return duration("How long the preStop hook sleeps before SIGTERM.", defaults.prestop, upTo: .seconds(60))
+      return duration(
+        "How long the preStop hook sleeps before SIGTERM.", defaults.prestop, upTo: .seconds(60))
     case .terminationGrace:
       return duration(
         "When Kubernetes sends SIGKILL, counted from the pod's deletion (preStop included).",
@@ -213,7 +215,7 @@ extension Knob {
 
   private func duration(_ help: String, _ value: Duration, upTo limit: Duration) -> OptionSpec {
     OptionSpec(
-      name: rawValue, valueName: "duration", help: help, kind: .duration(.zero ... limit),
+      name: rawValue, valueName: "duration", help: help, kind: .duration(.zero...limit),
       defaultValue: formatDuration(value))
   }
 

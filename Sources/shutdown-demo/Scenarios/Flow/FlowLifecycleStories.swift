@@ -19,7 +19,9 @@ enum FlowLifecycleStories {
       SIGHUP is not a shutdown: send the new configuration through a watch and let each worker take \
       it at its next check. Nothing is dropped and nothing restarts.
       """,
-    script: { knobs in [.init(at: knobs.shutdownAt, .hangup), .init(at: knobs.shutdownAt + .seconds(2), .terminate)] },
+    script: { knobs in
+      [.init(at: knobs.shutdownAt, .hangup), .init(at: knobs.shutdownAt + .seconds(2), .terminate)]
+    },
     invariants: FlowStories.invariants,
     outcome: FlowStories.requests(aborted: 0, refused: 0, exitCode: 0) + [
       .init(what: "every worker took config v2 before the shutdown") { report in
@@ -31,7 +33,8 @@ enum FlowLifecycleStories {
     var setup = FlowStories.setup(context.knobs)
     setup.reloadable = true
     let service = SimulatedService(setup, context: context)
-    let report = await service.run(startLine: "starts with config v1: listener, cache, queue consumer, db pool")
+    let report = await service.run(
+      startLine: "starts with config v1: listener, cache, queue consumer, db pool")
     let reloads = context.timeline.events.filter { $0.detail.contains("publishes config") }.count
     let pickedUp = context.timeline.events.filter { $0.detail.contains("picks up config") }.count
     return [

@@ -6,7 +6,7 @@ import Patterns
 enum FlowStories {
   static let catalog = StoryCatalog(
     command: "flow",
-    abstract: "A service's shutdown, in seven steps from SIGTERM to exit 0.",
+    abstract: "A service's seven shutdown steps, SIGTERM to exit 0.",
     discussion: """
       A simulated service (a load balancer sending requests, a listener, one handler per request, a \
       queue consumer, a cache, a database pool) is shut down by GracefulShutdown: (1) the signal \
@@ -28,7 +28,8 @@ enum FlowStories {
   }
 
   /// The load every story starts with.
-  static func setup(_ knobs: Knobs, store: (any StateStore)? = InMemoryStateStore()) -> SimulatedService.Setup {
+  static func setup(_ knobs: Knobs, store: (any StateStore)? = InMemoryStateStore()) -> SimulatedService.Setup
+  {
     SimulatedService.Setup(
       rate: knobs.rate, requestTime: knobs.requestTime, configuration: configuration(knobs), store: store)
   }
@@ -40,13 +41,17 @@ enum FlowStories {
 
   /// No connection slipped in after the listener closed: closing and counting are one decision in
   /// the connection tracker.
-  static let acceptedOnlyWhileListening = Invariant(what: "no request was accepted after the listener closed") {
+  static let acceptedOnlyWhileListening = Invariant(what: "no request was accepted after the listener closed")
+  {
     report in
     guard let closed = report.events.first(where: { $0.actor == "listener" && $0.kind == .observe }) else {
       return nil  // the listener never closed (the process died first)
     }
-    let late = report.events.filter { $0.kind == .start && $0.actor.hasPrefix("req-") && $0.time > closed.time }
-    return late.isEmpty ? nil : "\(late.map(\.actor).joined(separator: ", ")) accepted after the listener closed"
+    let late = report.events.filter {
+      $0.kind == .start && $0.actor.hasPrefix("req-") && $0.time > closed.time
+    }
+    return late.isEmpty
+      ? nil : "\(late.map(\.actor).joined(separator: ", ")) accepted after the listener closed"
   }
 
   static let exitLineMatchesSummary = Invariant(what: "main's exit line and the summary's exit code agree") {
@@ -55,7 +60,8 @@ enum FlowStories {
     guard let last = report.events.last(where: { $0.actor == "main" && $0.kind == .exit }) else {
       return "main never recorded its exit"
     }
-    return last.detail.hasSuffix("exit \(code)") ? nil : "main's last line says \"\(last.detail)\", not exit \(code)"
+    return last.detail.hasSuffix("exit \(code)")
+      ? nil : "main's last line says \"\(last.detail)\", not exit \(code)"
   }
 
   /// The story's request counts and exit code, for the default story's checks.
@@ -76,7 +82,9 @@ enum FlowStories {
     if let accepted {
       checks.append(
         .init(what: "requests accepted as expected") { report in
-          guard case .equation(let total, _) = report.measure("requests accepted") else { return "not measured" }
+          guard case .equation(let total, _) = report.measure("requests accepted") else {
+            return "not measured"
+          }
           return total == accepted ? nil : "accepted \(total), expected \(accepted)"
         })
     }
@@ -129,7 +137,7 @@ enum FlowStories {
       502s of a rolling deploy) and unsaved state is gone. Catch the signal and drain.
       """,
     invariants: [.everyTaskEnded],
-    outcome: requests(aborted: 1, refused: 0, exitCode: 143)
+    outcome: requests(aborted: 2, refused: 0, exitCode: 143)
   ) { context in
     let service = SimulatedService(setup(context.knobs, store: nil), context: context, handlesSignals: false)
     service.record("main", .start, "starts: listener, cache, queue consumer, db pool; no signal handler")

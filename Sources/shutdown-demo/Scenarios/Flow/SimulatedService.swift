@@ -165,11 +165,11 @@ final class SimulatedService: Sendable {
   /// The process dies at once (SIGKILL, a crash): records `detail`, the requests it cut, and
   /// main's exit line, then nothing more. What its tasks do afterwards (they wind down in virtual
   /// time) is not recorded or counted: a dead process does nothing anyone can see.
-  func kill(_ actor: String, _ detail: String, exitCode: Int32) {
+  func kill(_ actor: String, _ detail: String, exitCode: Int32, exitLine: String = "killed") {
     let inFlight = state.withLock { $0.ledger.inFlight }
     record(actor, .deadline, detail)
     for name in inFlight { record(name, .abort, "cut mid-response; the client sees a 502") }
-    record("main", .exit, "killed; exit \(exitCode)")
+    record("main", .exit, "\(exitLine); exit \(exitCode)")
     state.withLock { state in
       for name in inFlight { state.ledger.end(name, as: .aborted) }
       state.killed = true
@@ -215,7 +215,8 @@ final class SimulatedService: Sendable {
     case .phaseChanged: break
     case .listenerClosed(let inFlight):
       enter(step: 2)
-      record("listener", .observe, "closed; \(counted(inFlight, "request")) in flight; new connections refused")
+      record(
+        "listener", .observe, "closed; \(counted(inFlight, "request")) in flight; new connections refused")
     case .tokenCancelled:
       enter(step: 3)
       record("shutdown", .notify, "root token cancelled: every task's child token sees it")
@@ -237,7 +238,8 @@ final class SimulatedService: Sendable {
     case .taskAborted(let name):
       // Recorded for the task, here, because the abort happens here: its Swift task is cancelled now
       // and ends a moment later (the ledger counts it then).
-      record(name, .abort, name.hasPrefix("req-") ? "aborted: cut mid-response; the client sees a 502" : "aborted")
+      record(
+        name, .abort, name.hasPrefix("req-") ? "aborted: cut mid-response; the client sees a 502" : "aborted")
     case .connectionsLeft(let count):
       record("shutdown", .note, "\(counted(count, "connection")) closed unfinished")
     case .escalated(let signal):
@@ -263,7 +265,8 @@ final class SimulatedService: Sendable {
   private func exitReason(_ code: Int32) -> String {
     let (cleanup, persisted, signals) = state.withLock { ($0.cleanup, $0.persisted, $0.shutdownSignals) }
     if code >= 128, let last = signals.last {
-      return signals.count >= 3 ? "forced out by the \(signals.count.ordinalWord) \(last)" : "stopped early by a 2nd \(last)"
+      return signals.count >= 3
+        ? "forced out by the \(signals.count.ordinalWord) \(last)" : "stopped early by a 2nd \(last)"
     }
     var aborted: [String] = []
     for event in context.timeline.events where event.kind == .abort && !aborted.contains(event.actor) {
@@ -326,11 +329,13 @@ final class SimulatedService: Sendable {
   private func startCacheRefresher() {
     let config = self.config.0.subscribe()
     shutdown.spawn(name: "cache-refresher") { [self] token in
-      record("cache-refresher", .start, "refreshes the cache every 500ms with config v\(config.borrowAndUpdate())")
+      record(
+        "cache-refresher", .start, "refreshes the cache every 500ms with config v\(config.borrowAndUpdate())")
       while !token.isCancelled {
         do { try await context.sleep(for: .milliseconds(500)) } catch { return }
         if (try? config.hasChanged()) == true {
-          record("cache-refresher", .receive, "picks up config v\(config.borrowAndUpdate()) at its next refresh")
+          record(
+            "cache-refresher", .receive, "picks up config v\(config.borrowAndUpdate()) at its next refresh")
         }
       }
       record("cache-refresher", .observe, "sees its token cancelled; stops refreshing")
@@ -352,7 +357,9 @@ final class SimulatedService: Sendable {
         done += 1
         state.withLock { if !$0.killed { $0.counters.processed += 1 } }
         if let config, (try? config.hasChanged()) == true {
-          record("queue-consumer", .receive, "picks up config v\(config.borrowAndUpdate()) before its next message")
+          record(
+            "queue-consumer", .receive, "picks up config v\(config.borrowAndUpdate()) before its next message"
+          )
         }
       }
       record("queue-consumer", .observe, "sees its token cancelled; acks the message in hand, takes no more")
@@ -438,7 +445,9 @@ final class SimulatedService: Sendable {
   func dieAtOnce() {
     enter(step: 1)
     record("state", .error, "counters never saved: \(counters.text) lost")
-    kill("main", "no handler: the default action ends the process now; steps 2-6 never run", exitCode: 143)
+    kill(
+      "main", "no handler: SIGTERM's default action ends the process now; steps 2-6 never run",
+      exitCode: 143, exitLine: "killed by SIGTERM")
   }
 
   // MARK: summary
@@ -453,7 +462,10 @@ final class SimulatedService: Sendable {
         "requests accepted",
         .equation(
           total: ledger.accepted,
-          parts: [.init(ledger.completed, "completed"), .init(ledger.aborted, "aborted"), .init(ledger.failed, "failed")]
+          parts: [
+            .init(ledger.completed, "completed"), .init(ledger.aborted, "aborted"),
+            .init(ledger.failed, "failed"),
+          ]
         ), keys: ["requests_accepted", "requests_completed", "requests_aborted", "requests_failed"]),
       SummaryLine(
         "requests refused", .count(ledger.refused), note: "(never accepted: the listener had closed)",
@@ -469,8 +481,10 @@ final class SimulatedService: Sendable {
     lines.append(
       SummaryLine(
         "state saved", .flag(saved != nil),
-        note: saved.map { "(\(counters.text), \($0.clean ? "clean" : "unclean"))" } ?? "(lost: \(counters.text))"))
-    lines.append(SummaryLine("exit code", .count(Int(exitCode)), note: Self.meaning(of: exitCode), keys: ["exit_code"]))
+        note: saved.map { "(\(counters.text), \($0.clean ? "clean" : "unclean"))" }
+          ?? "(lost: \(counters.text))"))
+    lines.append(
+      SummaryLine("exit code", .count(Int(exitCode)), note: Self.meaning(of: exitCode), keys: ["exit_code"]))
     return lines
   }
 
