@@ -7,7 +7,8 @@ enum ShutdownDemo {
 
   /// Every story subcommand's catalog, in help order.
   static let catalogs = [
-    FlowStories.catalog, BroadcastStories.catalog, WatchStories.catalog, TokenStories.catalog, JoinSetStories.catalog,
+    FlowStories.catalog, BroadcastStories.catalog, WatchStories.catalog, TokenStories.catalog,
+    JoinSetStories.catalog,
     MPSCStories.catalog,
   ]
 

@@ -137,7 +137,7 @@ enum FlowStories {
       502s of a rolling deploy) and unsaved state is gone. Catch the signal and drain.
       """,
     invariants: [.everyTaskEnded],
-    outcome: requests(aborted: 2, refused: 0, exitCode: 143)
+    outcome: requests(aborted: 1, refused: 0, exitCode: 143)
   ) { context in
     let service = SimulatedService(setup(context.knobs, store: nil), context: context, handlesSignals: false)
     service.record("main", .start, "starts: listener, cache, queue consumer, db pool; no signal handler")

@@ -371,8 +371,9 @@ final class SimulatedService: Sendable {
   private func sendRequests() async {
     let interval = Duration.seconds(1) / setup.rate
     var sentSinceDrain: Duration?
-    // Half an interval first, so that requests fall between the whole seconds stories script.
-    var wait = interval / 2
+    // A quarter interval first, so that neither arrivals nor (300ms) completions fall on the
+    // whole and half seconds the stories script their signals at: no outcome hangs on a tie.
+    var wait = interval / 4
     while true {
       do { try await context.sleep(for: wait) } catch { return }
       wait = interval
