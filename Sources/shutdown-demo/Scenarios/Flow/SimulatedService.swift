@@ -146,12 +146,14 @@ final class SimulatedService: Sendable {
 
   // MARK: recording
 
-  /// Records a line; once the shutdown has begun, the line names its step. Nothing is recorded
-  /// after the process was killed.
+  /// Records a line; once the shutdown has begun, the line names its step. The first signal's
+  /// line stays the signal's bare name, as in every story (pictures label the signal's marker with
+  /// it); the step it starts is on the next line. Nothing is recorded after the process was killed.
   func record(_ actor: String, _ kind: TimelineEvent.Kind, _ detail: String, count: Int? = nil) {
     let step = state.withLock { $0.killed ? -1 : $0.step }
     guard step >= 0 else { return }
-    context.record(actor, kind, step == 0 ? detail : "\(Self.label(step)): \(detail)", count: count)
+    let labelled = step == 0 || (kind == .signal && step == 1) ? detail : "\(Self.label(step)): \(detail)"
+    context.record(actor, kind, labelled, count: count)
   }
 
   static func label(_ step: Int) -> String { "step \(step)/7 \(stepNames[step - 1])" }
