@@ -39,7 +39,8 @@ struct SimulationExtensionTests {
         return "unwound: \(error is CancellationError)"
       }
     }
-    #expect(result.deadlocks.first?.blocked.map(\.description) == ["main waits on notified; nobody will notify"])
+    #expect(
+      result.deadlocks.first?.blocked.map(\.description) == ["main waits on notified; nobody will notify"])
     #expect(try result.get() == "unwound: true")
     #expect(holder.withLock { $0?.resume() } == false)  // already resumed once: no double resume
   }
@@ -110,6 +111,8 @@ struct SimulationExtensionTests {
     }
     // The beat due at 0.4 s wakes during the block but runs only when the thread is free, at 1.1 s.
     #expect(
-      try result.get() == ["unblocked at 1.1 seconds", "beat at 1.1 seconds", "beat at 1.5 seconds", "beat at 1.9 seconds"])
+      try result.get() == [
+        "unblocked at 1.1 seconds", "beat at 1.1 seconds", "beat at 1.5 seconds", "beat at 1.9 seconds",
+      ])
   }
 }

@@ -42,7 +42,9 @@ enum DeadlinePitfalls {
         tracker.close()
         context.record("main", .notify, "token.cancel(); waits for the tracker, at most 30s")
         let drained = await first(
-          { await tracker.wait(); return true }, { (try? await context.sleep(for: .seconds(30))) == nil })
+          {
+            await tracker.wait(); return true
+          }, { (try? await context.sleep(for: .seconds(30))) == nil })
         context.record("main", .exit, drained ? "every worker has stopped; exits 0" : "grace period over")
       }
     },
@@ -68,7 +70,9 @@ enum DeadlinePitfalls {
     context.record("main", .start, "starts 3 workers in a TaskTracker, each with a child token")
     for (name, unit) in workerUnits {
       let token = root.childToken()
-      tracker.spawn(name: name) { await PitfallSupport.work(name, unit: unit, until: token, context: context) }
+      tracker.spawn(name: name) {
+        await PitfallSupport.work(name, unit: unit, until: token, context: context)
+      }
     }
     await context.waitForShutdownSignal()
     await shutdown(root, tracker)
@@ -138,7 +142,8 @@ enum DeadlinePitfalls {
       }
     }
     await context.waitForShutdownSignal()
-    context.record("main", .notify, "stops accepting; waits for the requests, at most \(formatDuration(grace))")
+    context.record(
+      "main", .notify, "stops accepting; waits for the requests, at most \(formatDuration(grace))")
     let deadline = spawnTask(name: "grace timer") {
       guard (try? await context.sleep(for: grace)) != nil else { return }
       context.record("main", .deadline, "grace period over; aborts \(counted(set.count, "request"))")

@@ -161,7 +161,9 @@ enum DrainPitfalls {
       in that window is refused. Fail readiness first, keep serving for longer than the routing takes \
       to catch up (GracefulShutdown's drainDelay, or a preStop sleep), then close and drain.
       """,
-    measure: { report in .count(report.events.first { $0.actor == "balancer" && $0.kind == .exit }?.count ?? 0) },
+    measure: { report in
+      .count(report.events.first { $0.actor == "balancer" && $0.kind == .exit }?.count ?? 0)
+    },
     failure: { report in
       let refused = report.events.first { $0.actor == "balancer" && $0.kind == .exit }?.count ?? 0
       return refused == 0 ? nil : "\(counted(refused, "request")) refused: the client saw connection refused"
@@ -194,7 +196,8 @@ enum DrainPitfalls {
         }
         let why = readiness.borrow() ? "its endpoint is removed" : "readiness has failed"
         context.record(
-          "balancer", .exit, "stops routing here (\(why)): \(served) served, \(refused) refused", count: refused)
+          "balancer", .exit, "stops routing here (\(why)): \(served) served, \(refused) refused",
+          count: refused)
       }
       await context.waitForShutdownSignal()
       if flipReadinessFirst {

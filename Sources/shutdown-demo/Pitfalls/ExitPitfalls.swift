@@ -135,7 +135,8 @@ enum ExitPitfalls {
       configuration: ShutdownConfiguration(grace: .seconds(5)))
     for (index, name) in ["worker-1", "worker-2"].enumerated() {
       shutdown.spawn(name: name) { token in
-        await PitfallSupport.work(name, unit: .milliseconds(300 + 100 * index), until: token, context: context)
+        await PitfallSupport.work(
+          name, unit: .milliseconds(300 + 100 * index), until: token, context: context)
       }
     }
     context.record("main", .start, "GracefulShutdown runs 2 workers; waits for SIGTERM")

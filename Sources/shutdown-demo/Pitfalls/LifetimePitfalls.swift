@@ -181,7 +181,8 @@ enum LifetimePitfalls {
       """,
     measure: { report in .names(report.summary.aborted) },
     failure: { report in
-      report.summary.aborted.isEmpty ? nil : "\(listed(report.summary.aborted)) aborted mid-write at the deadline"
+      report.summary.aborted.isEmpty
+        ? nil : "\(listed(report.summary.aborted)) aborted mid-write at the deadline"
     })
 
   static func runJoinSet(_ context: ScenarioContext, auditGetsChild: Bool) async -> [SummaryLine] {

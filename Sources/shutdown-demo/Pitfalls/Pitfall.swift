@@ -101,7 +101,8 @@ enum PitfallRunner {
     story.name = "\(pitfall.name) (\(version.rawValue))"
     story.headline = { _ in pitfall.headline }
     story.lesson = pitfall.why
-    return ScenarioRunner.runScripted(story, command: "pitfalls", knobs: Knobs(), seed: seed, jobBudget: jobBudget)
+    return ScenarioRunner.runScripted(
+      story, command: "pitfalls", knobs: Knobs(), seed: seed, jobBudget: jobBudget)
   }
 
   /// Runs both versions. `schedules` overrides the pitfall's own: every version then runs under

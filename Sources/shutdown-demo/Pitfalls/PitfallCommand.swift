@@ -68,7 +68,8 @@ enum PitfallCommand {
       case .chart:
         for (side, report) in [result.wrong, result.right].enumerated() {
           if index > 0 || side > 0 { context.write("\n") }
-          context.write(ChartRenderer.render(StoryPicture(report: report), width: context.columns, color: color))
+          context.write(
+            ChartRenderer.render(StoryPicture(report: report), width: context.columns, color: color))
         }
       case .svg:
         pictures += [StoryPicture(report: result.wrong), StoryPicture(report: result.right)]

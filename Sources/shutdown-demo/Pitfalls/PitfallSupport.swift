@@ -9,7 +9,8 @@ enum PitfallSupport {
   }
 
   /// How many events of `kind` the run recorded, whoever recorded them.
-  static func count(_ kind: TimelineEvent.Kind, in report: ScenarioReport, detail prefix: String = "") -> Int {
+  static func count(_ kind: TimelineEvent.Kind, in report: ScenarioReport, detail prefix: String = "") -> Int
+  {
     report.events.count { $0.kind == kind && $0.detail.hasPrefix(prefix) }
   }
 

@@ -18,8 +18,11 @@ enum PitfallRenderer {
     let nameWidth = results.map(\.pitfall.name.count).max() ?? 0
     for result in results {
       let number = "\(metric(of: result)): \(result.wrongValue.text) vs \(result.rightValue.text)"
-      let mark = result.isSound ? "" : "  " + style.paint("FAILED: " + result.defects.joined(separator: "; "), for: .error)
-      out += "  " + pad(result.pitfall.name, nameWidth) + "  " + result.pitfall.goesWrong + " (" + number + ")"
+      let mark =
+        result.isSound
+        ? "" : "  " + style.paint("FAILED: " + result.defects.joined(separator: "; "), for: .error)
+      out +=
+        "  " + pad(result.pitfall.name, nameWidth) + "  " + result.pitfall.goesWrong + " (" + number + ")"
         + mark + "\n"
     }
     out += "\nrun one: shutdown-demo pitfalls <name>; every one: shutdown-demo pitfalls all\n"
