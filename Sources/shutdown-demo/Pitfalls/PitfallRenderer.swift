@@ -1,6 +1,7 @@
 import Patterns
 
-/// Renders pitfalls as text: the list, and one pitfall's two timelines (side by side when the
+/// Renders pitfalls as text (next to the pitfalls, since it reads their results; the pictures and
+/// JSON go through the shared renderers): the list, and one pitfall's two timelines (side by side when the
 /// terminal is wide enough), the outcome table, the code of each version and why. Pure functions
 /// of finished results.
 enum PitfallRenderer {
