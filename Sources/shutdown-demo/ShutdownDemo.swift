@@ -22,7 +22,8 @@ enum ShutdownDemo {
       Change a knob (--workers, --grace, --shutdown-at) and watch the outcome change.
       """,
     commands: catalogs.map(PatternCommand.make) + [
-      BenchCommand.command, ServeCommand.command, LoadCommand.command, DrillCommand.command,
+      PitfallCommand.command, BenchCommand.command, ServeCommand.command, LoadCommand.command,
+      DrillCommand.command,
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).

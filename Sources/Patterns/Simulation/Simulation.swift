@@ -20,6 +20,11 @@ import Synchronization
 /// the result gets a ``DeadlockReport`` naming each blocked task and what it waits on (as announced
 /// through ``WaitReporting``), and those waits are unwound — ended as cancellation would end them —
 /// so the run can finish instead of hanging.
+///
+/// With a `jobBudget`, a run whose tasks keep running without ever letting time move (a loop that
+/// polls, or swallows its cancellation and goes round again) is a livelock: after that many jobs at
+/// one instant the run stops, the result gets a ``LivelockReport``, and the spinning tasks are
+/// abandoned where they are, never resumed, as a SIGKILL would end them.
 public enum Simulation {
   /// Rounds of unwinding before a run that stays stuck is abandoned.
   static let maximumUnwindRounds = 8
@@ -35,11 +40,16 @@ public enum Simulation {
   ///     no observer of its own: waits go to whatever observer the caller's task has (normally none).
   ///   - onDeadlock: called on the run loop's thread when a deadlock is found, before its waits are
   ///     unwound, so a caller can record it in order with everything else (a timeline, a log).
+  ///   - jobBudget: the most jobs that may run at one instant of virtual time before the run is
+  ///     stopped as a livelock; `nil` (the default) for no limit.
+  ///   - onLivelock: called on the run loop's thread when the budget is spent, before the run stops.
   public static func run<Success: Sendable>(
     seed: UInt64 = 0,
     name: String = "main",
     reportingWaits: Bool = true,
     onDeadlock: (DeadlockReport) -> Void = { _ in },
+    jobBudget: Int? = nil,
+    onLivelock: (LivelockReport) -> Void = { _ in },
     _ body: @escaping @Sendable (VirtualClock) async throws -> Success
   ) -> SimulationResult<Success> {
     let executor = SimulationExecutor(seed: seed)
@@ -68,8 +78,25 @@ public enum Simulation {
 
     var result = SimulationResult<Success>()
     var unwindRounds = 0
+    var jobsThisInstant = 0
+    var instant = clock.now
     while true {
-      result.jobsRun += executor.runUntilIdle()
+      if clock.now != instant {
+        instant = clock.now
+        jobsThisInstant = 0
+      }
+      let limit = jobBudget.map { max(0, $0 - jobsThisInstant) + 1 } ?? .max
+      let ran = executor.runUntilIdle(limit: limit)
+      result.jobsRun += ran
+      jobsThisInstant += ran
+      if let jobBudget, jobsThisInstant > jobBudget, outcome.get() == nil, executor.hasReadyJobs {
+        // Still busy, and time has not moved: nothing will ever change by waiting longer.
+        let report = LivelockReport(time: clock.now.offset, jobs: jobsThisInstant)
+        result.livelock = report
+        onLivelock(report)
+        break
+      }
+      if ran == limit { continue }
       if outcome.get() != nil { break }
       if clock.timers.advanceToNextDeadline() > 0 { continue }
 
@@ -128,6 +155,8 @@ public struct SimulationResult<Success: Sendable>: Sendable {
   public var jobsRun = 0
   /// Jobs that arrived from another thread. Must be 0: anything else makes order nondeterministic.
   public var foreignEnqueues = 0
+  /// Set when the run was stopped because its tasks spent the job budget without time moving.
+  public var livelock: LivelockReport?
 
   /// The root's value, or the error it threw, or a `SimulationError` when it never finished.
   public func get() throws -> Success {
@@ -180,6 +209,19 @@ public struct DeadlockReport: Sendable, CustomStringConvertible {
   public var description: String {
     if blocked.isEmpty { return "deadlock: nothing can run and no wait was announced" }
     return "deadlock: " + blocked.map(\.description).joined(separator: "; and ")
+  }
+}
+
+/// Tasks kept running at one instant of virtual time until the job budget was spent: a loop that
+/// never waits for anything (it polls, or swallows its cancellation and goes round again).
+public struct LivelockReport: Sendable, Hashable, CustomStringConvertible {
+  /// Virtual time the loop was stuck at.
+  public var time: Duration
+  /// Jobs run at that instant before the run was stopped.
+  public var jobs: Int
+
+  public var description: String {
+    "livelock: \(jobs) jobs ran without time moving; the spinning tasks were stopped"
   }
 }
 

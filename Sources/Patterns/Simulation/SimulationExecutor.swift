@@ -48,15 +48,18 @@ public final class SimulationExecutor: TaskExecutor, Sendable {
   /// Claims the calling thread as the only one that should enqueue.
   func claimCurrentThread() { state.withLock { $0.owner = pthread_self() } }
 
-  /// Runs ready jobs until none is left. Returns how many ran.
-  func runUntilIdle() -> Int {
+  /// Runs ready jobs until none is left, or `limit` have run. Returns how many ran.
+  func runUntilIdle(limit: Int = .max) -> Int {
     var ran = 0
-    while let job = nextJob() {
+    while ran < limit, let job = nextJob() {
       job.runSynchronously(on: asUnownedTaskExecutor())
       ran += 1
     }
     return ran
   }
+
+  /// Whether a job is waiting to run.
+  var hasReadyJobs: Bool { state.withLock { $0.ready.count > $0.head } }
 
   private func nextJob() -> UnownedJob? {
     state.withLock { state in

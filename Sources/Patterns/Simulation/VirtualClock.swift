@@ -36,7 +36,13 @@ public struct VirtualClock: Clock, Sendable {
   /// A deadline that is not in the future returns at once. Cancelling the calling task, before or
   /// during the sleep, throws `CancellationError` and leaves no timer behind.
   public func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
-    try Task.checkCancellation()
+    if Task.isCancelled {
+      // A loop that swallows this error (`try? await clock.sleep(…)`) would spin inside one job,
+      // out of the run loop's sight. Past a few hundred such sleeps at one instant, each one first
+      // gives the thread back, so the loop shows up as jobs and a job budget can stop it.
+      if timers.noteCancelledSleep() { await Task.yield() }
+      throw CancellationError()
+    }
     guard let id = timers.reserve(deadline: deadline) else { return }
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { continuation in
@@ -49,6 +55,17 @@ public struct VirtualClock: Clock, Sendable {
 
   /// How many sleeps are parked now.
   public var pendingSleeps: Int { timers.pendingCount }
+
+  /// Models a call that blocks the thread it runs on (`DispatchSemaphore.wait()`, `Thread.sleep`,
+  /// synchronous file or network I/O) for `duration`, without blocking anything for real.
+  ///
+  /// The simulation has one executor thread, as a cooperative pool of one core would. While the
+  /// caller holds it, virtual time moves on by `duration`: sleeps that fall due in between wake, but
+  /// their tasks cannot run until this call returns, so they all run late, at its end. Call it only
+  /// from a task running in the simulation; elsewhere nothing would wake those sleeps.
+  public func blockThread(for duration: Duration) {
+    timers.advance(by: duration)
+  }
 }
 
 /// The timer queue behind `VirtualClock`: a state machine under one lock.
@@ -75,7 +92,13 @@ final class TimerQueue: Sendable {
     var nextID: UInt64 = 0
     var sleepers: [UInt64: Sleeper] = [:]
     var heap = MinHeap<Entry>()  // may hold ids of cancelled sleepers; they are skipped when popped
+    /// Sleeps that threw at once, in a cancelled task, since time last moved.
+    var cancelledSleepsThisInstant = 0
   }
+
+  /// How many cancelled sleeps at one instant are taken as ordinary shutdown (each task's last
+  /// sleep) before the clock starts yielding on them to expose a loop that swallows the error.
+  static let cancelledSleepsBeforeYielding = 256
 
   private let state = Lock(State())
 
@@ -130,6 +153,36 @@ final class TimerQueue: Sendable {
     continuation?.resume(throwing: CancellationError())
   }
 
+  /// Counts a sleep that threw at once because its task was cancelled; true once there have been
+  /// more than ``cancelledSleepsBeforeYielding`` since time last moved.
+  func noteCancelledSleep() -> Bool {
+    state.withLock { state in
+      state.cancelledSleepsThisInstant += 1
+      return state.cancelledSleepsThisInstant > Self.cancelledSleepsBeforeYielding
+    }
+  }
+
+  /// Moves time on by `duration` at once, waking every sleep due by then, in (deadline, arrival)
+  /// order: what the world did while the only thread was blocked.
+  func advance(by duration: Duration) {
+    let due = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
+      let end = state.now.advanced(by: duration)
+      var due: [CheckedContinuation<Void, any Error>] = []
+      while let top = state.heap.min, top.deadline <= end {
+        _ = state.heap.popMin()
+        guard case .parked(_, _, let continuation) = state.sleepers[top.id] else { continue }
+        state.sleepers[top.id] = nil
+        due.append(continuation)
+      }
+      if duration > .zero {
+        state.now = end
+        state.cancelledSleepsThisInstant = 0
+      }
+      return due
+    }
+    for continuation in due { continuation.resume() }
+  }
+
   /// The earliest deadline of a parked sleep.
   var nextDeadline: VirtualClock.Instant? {
     state.withLock { state in
@@ -159,7 +212,10 @@ final class TimerQueue: Sendable {
         state.sleepers[top.id] = nil
         due.append(continuation)
       }
-      if let deadline { state.now = deadline }
+      if let deadline {
+        state.now = deadline
+        state.cancelledSleepsThisInstant = 0
+      }
       return due
     }
     for continuation in due { continuation.resume() }

@@ -71,3 +71,107 @@ public struct ActiveWait: Sendable {
 
 /// "1 sender", "2 senders": how wait details count things.
 func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+
+extension WaitReporting {
+  /// Announces `operation` as a wait named `label`, for waits no primitive announces itself: an
+  /// `AsyncStream` iterator, a hand-rolled notification. A deadlock report then names the task and
+  /// what it waits on instead of saying that nothing was announced.
+  ///
+  /// ```swift
+  /// let next = await WaitReporting.labelled("AsyncStream next", unwind: { continuation.finish() }) {
+  ///   await iterator.next()
+  /// }
+  /// ```
+  /// - Parameters:
+  ///   - unwind: ends the wait as cancellation would (finishing the stream, resuming the waiter). It
+  ///     may be called at any time, more than once, also after the wait has ended.
+  nonisolated(nonsending) public static func labelled<T>(
+    _ label: String,
+    detail: @escaping @Sendable () -> String = { "" },
+    unwind: @escaping @Sendable () -> Void,
+    _ operation: () async throws -> T
+  ) async rethrows -> T {
+    let wait = observer?.begin(label, detail: detail, unwind: unwind)
+    defer { wait?.end() }
+    return try await operation()
+  }
+}
+
+/// Suspends on a continuation announced as a wait named `label`, so that a deadlock report names
+/// it. The continuation handed to `body` resumes at most once: later resumes are ignored, which is
+/// what lets the simulation's unwinding end the wait (with `CancellationError`) without a double
+/// resume when the real resume comes after.
+///
+/// ```swift
+/// try await withLabelledContinuation("notified", detail: { "0 connections active" }) { waiter in
+///   waiters.append(waiter)             // someone calls waiter.resume() later, or never
+/// }
+/// ```
+nonisolated(nonsending) public func withLabelledContinuation(
+  _ label: String,
+  detail: @escaping @Sendable () -> String = { "" },
+  _ body: (OnceContinuation) -> Void
+) async throws {
+  let waiter = OnceContinuation()
+  let wait = WaitReporting.observer?.begin(label, detail: detail) {
+    waiter.resume(throwing: CancellationError())
+  }
+  defer { wait?.end() }
+  try await withCheckedThrowingContinuation { continuation in
+    waiter.attach(continuation)
+    body(waiter)
+  }
+}
+
+/// A continuation that resumes at most once; every later resume returns `false` and does nothing.
+/// A state machine under a lock: empty → attached → resumed, or empty → resumed early (a resume that
+/// came before the continuation existed, honoured when it is attached).
+public final class OnceContinuation: Sendable {
+  private enum State {
+    case empty
+    case attached(CheckedContinuation<Void, any Error>)
+    case resumedEarly(Result<Void, any Error>)
+    case resumed
+  }
+
+  private let state = Lock(State.empty)
+
+  init() {}
+
+  fileprivate func attach(_ continuation: CheckedContinuation<Void, any Error>) {
+    let early = state.withLock { state -> Result<Void, any Error>? in
+      guard case .resumedEarly(let result) = state else {
+        state = .attached(continuation)
+        return nil
+      }
+      state = .resumed
+      return result
+    }
+    if let early { continuation.resume(with: early) }
+  }
+
+  /// Resumes the waiter; `false` if it was already resumed.
+  @discardableResult
+  public func resume() -> Bool { finish(.success(())) }
+
+  /// Resumes the waiter with `error`; `false` if it was already resumed.
+  @discardableResult
+  public func resume(throwing error: any Error) -> Bool { finish(.failure(error)) }
+
+  private func finish(_ result: Result<Void, any Error>) -> Bool {
+    let action = state.withLock { state -> (CheckedContinuation<Void, any Error>?, Bool) in
+      switch state {
+      case .empty:
+        state = .resumedEarly(result)
+        return (nil, true)
+      case .attached(let continuation):
+        state = .resumed
+        return (continuation, true)
+      case .resumedEarly, .resumed:
+        return (nil, false)
+      }
+    }
+    action.0?.resume(with: result)  // outside the lock
+    return action.1
+  }
+}

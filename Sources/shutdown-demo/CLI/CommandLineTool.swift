@@ -108,6 +108,7 @@ struct CommandLineTool: Sendable {
       Result<ParsedOptions, UsageError>.failure(UsageError(message, commandName: command.name))
     }
     var given: [String: OptionValue] = [:]
+    var positional: String?
     var index = 0
     while index < arguments.count {
       let argument = arguments[index]
@@ -120,6 +121,10 @@ struct CommandLineTool: Sendable {
         }
         if argument == "help" {
           return fail("Unexpected argument 'help'; for this subcommand's help, add '--help'")
+        }
+        if command.positional != nil, positional == nil, !looksLikeOption(argument) {
+          positional = argument
+          continue
         }
         return fail("Unexpected argument \(quoted(argument))")
       }
@@ -158,7 +163,9 @@ struct CommandLineTool: Sendable {
         return .failure(error)
       }
     }
-    return .success(ParsedOptions(specs: command.options, given: given))
+    var parsed = ParsedOptions(specs: command.options, given: given)
+    parsed.positional = positional
+    return .success(parsed)
   }
 
   // MARK: Errors

@@ -21,7 +21,8 @@ struct HelpText {
 
   private func usageTokens(for command: CommandSpec?) -> [String] {
     guard let command else { return [tool.name, "<subcommand>"] }
-    return [tool.name, command.name] + command.options.map { "[\($0.synopsis)]" }
+    let positional = command.positional.map { ["[<\($0.name)>]"] } ?? []
+    return [tool.name, command.name] + positional + command.options.map { "[\($0.synopsis)]" }
   }
 
   /// The `USAGE:` line, wrapped with continuation lines aligned under the first option (or indented
@@ -72,6 +73,9 @@ struct HelpText {
     }
     if let discussion = command.discussion { sections.append(wrapParagraphs(discussion)) }
     sections.append(usageSection(for: command))
+    if let positional = command.positional {
+      sections.append("ARGUMENTS:\n" + row("<\(positional.name)>", positional.help))
+    }
     let rows =
       command.options.map { row($0.synopsis, optionHelp($0)) } + [row("-h, --help", "Show help information.")]
     sections.append("OPTIONS:\n" + rows.joined(separator: "\n"))

@@ -17,6 +17,8 @@ struct ParsedOptions: Sendable {
   private var specs: [String: OptionSpec]
   private var given: [String: OptionValue]
   private var defaults: [String: OptionValue]
+  /// The argument that is not an option, for a command that takes one (`pitfalls <name>`).
+  var positional: String?
 
   /// Combines given values with the specs' defaults. Defaults that do not parse are dropped here;
   /// `CommandLineTool.specProblems()` reports them so a test catches them instead.

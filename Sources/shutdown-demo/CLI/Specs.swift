@@ -58,12 +58,23 @@ struct CommandSpec: Sendable {
   /// Paragraph(s) after OVERVIEW in the subcommand's help.
   var discussion: String? = nil
   var options: [OptionSpec]
+  /// The one argument that is not an option (`pitfalls <name>`), if the command takes one.
+  var positional: PositionalSpec? = nil
   /// Returns the exit code. A thrown `UsageError` is rendered as a usage error (exit 64); any other
   /// error as `Error: <description>` on stderr (exit 1).
   var run: @Sendable (ParsedOptions, CommandContext) throws -> Int32
 
   /// The name followed by the aliases.
   var allNames: [String] { [name] + aliases }
+}
+
+/// A subcommand's one argument that is not an option. Its value is checked by the command itself,
+/// which knows the names it accepts and suggests the closest.
+struct PositionalSpec: Sendable {
+  /// `"name"` → shown as `<name>`.
+  var name: String
+  /// One sentence.
+  var help: String
 }
 
 /// Bad command-line input: rendered as `Error: <message>`, the usage line and a help pointer on

@@ -23,6 +23,9 @@ struct Scenario: Sendable {
   var script: @Sendable (Knobs) -> [ScriptedSignals.Delivery] = { [.init(at: $0.shutdownAt, .terminate)] }
   /// True when the story is *about* a deadlock (the simulation's report is the point, not a failure).
   var expectsDeadlock = false
+  /// True when the story is *about* a livelock: a loop that never lets time move, stopped by the
+  /// run's job budget.
+  var expectsLivelock = false
   /// What must hold under every order of the jobs ready at the same instant, for any knobs: nothing
   /// accepted goes missing, every task ends, the summary's equations add up. `--explore` checks these.
   var invariants: [Invariant] = []

@@ -24,6 +24,10 @@ struct ScenarioReport: Sendable {
   var failures: [String]
   /// Tasks still running when the story's main task returned.
   var leftovers: [String]
+  /// Every deadlock the simulation found, in words, in order.
+  var deadlocks: [String] = []
+  /// The livelock that stopped the run, in words, if one did.
+  var livelock: String? = nil
 
   /// The measured value labelled `label`, if the story measured it.
   func measure(_ label: String) -> Measure? { measured.first { $0.label == label }?.value }
@@ -37,14 +41,19 @@ struct ScenarioReport: Sendable {
 /// Runs stories, scripted (virtual time, deterministic) or live (real clock).
 enum ScenarioRunner {
   /// Runs `scenario` in the simulation: byte-identical output on every run.
+  /// - Parameter jobBudget: jobs that may run at one instant before the run is stopped as a
+  ///   livelock (see `Simulation.run`); `nil` for no limit.
   static func runScripted(
-    _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64 = 0
+    _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64 = 0, jobBudget: Int? = nil
   ) -> ScenarioReport {
     let timelineBox = TimelineBox()
     let trigger = ScriptedSignal(script: scenario.script(knobs))
-    let result = Simulation.run(seed: seed) { report in
-      timelineBox.timeline?.record("simulation", .error, report.description)
-    } _: { clock in
+    let result = Simulation.run(
+      seed: seed,
+      onDeadlock: { report in timelineBox.timeline?.record("simulation", .error, report.description) },
+      jobBudget: jobBudget,
+      onLivelock: { report in timelineBox.timeline?.record("simulation", .error, report.description) }
+    ) { clock in
       let timeline = Timeline(clock: clock)
       timelineBox.timeline = timeline
       let context = ScenarioContext(clock: clock, timeline: timeline, knobs: knobs, trigger: trigger)
@@ -55,7 +64,13 @@ enum ScenarioRunner {
     switch result.value {
     case .success(let lines): measured = lines
     case .failure(let error): failures.append("the scenario threw: \(error)")
-    case nil: failures.append("the scenario never finished")
+    case nil:
+      if result.livelock == nil || !scenario.expectsLivelock {
+        failures.append("the scenario never finished")
+      }
+    }
+    if let livelock = result.livelock, !scenario.expectsLivelock {
+      failures.append("unexpected \(livelock)")
     }
     if !result.deadlocks.isEmpty, !scenario.expectsDeadlock {
       failures.append("unexpected \(result.deadlocks[0])")
@@ -67,9 +82,12 @@ enum ScenarioRunner {
     if !leftovers.isEmpty {
       measured.append(SummaryLine("still running when main returned", .names(leftovers)))
     }
-    return report(
+    var finished = report(
       scenario, command: command, knobs: knobs, seed: seed, events: timelineBox.timeline?.events ?? [],
       measured: measured, failures: failures, leftovers: leftovers)
+    finished.deadlocks = result.deadlocks.map(\.description)
+    finished.livelock = result.livelock?.description
+    return finished
   }
 
   /// What breaks a run under any order: its failures, the facts every summary must keep, and the
