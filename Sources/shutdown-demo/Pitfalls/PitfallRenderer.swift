@@ -22,9 +22,12 @@ enum PitfallRenderer {
       let mark =
         result.isSound
         ? "" : "  " + style.paint("FAILED: " + result.defects.joined(separator: "; "), for: .error)
-      out +=
-        "  " + pad(result.pitfall.name, nameWidth) + "  " + result.pitfall.goesWrong + " (" + number + ")"
-        + mark + "\n"
+      // Wrapped under its own column, like the options in help, so each pitfall stays one block.
+      let prefix = "  " + pad(result.pitfall.name, nameWidth) + "  "
+      let lines = wrapWords(
+        result.pitfall.goesWrong + " (" + number + ")", width: max(20, width - prefix.count))
+      let indent = String(repeating: " ", count: prefix.count)
+      out += prefix + lines.joined(separator: "\n" + indent) + mark + "\n"
     }
     out += "\nrun one: shutdown-demo pitfalls <name>; every one: shutdown-demo pitfalls all\n"
     return out
