@@ -63,12 +63,18 @@ enum DrillCommand {
     raiseOpenFilesLimit()
     let current = Shared<ChildProcess?>(nil)
     // Ctrl-C or SIGTERM to the drill: stop the server it started first, then exit.
-    let notifier = SignalNotifier(signals: [SIGINT, SIGTERM]) { number in
-      current.value?.killGroup()
-      context.writeError("drill: \(signalName(number)); stopped the server it had started\n")
-      exit(128 + number)
+    let signals = blockingRun { await ProcessSignals.install([.interrupt, .terminate]) }
+    let watcher = Task {
+      for await signal in signals.signals {
+        current.value?.killGroup()
+        context.writeError("drill: \(signal); stopped the server it had started\n")
+        exit(signal.exitCode)
+      }
     }
-    defer { notifier.cancel() }
+    defer {
+      watcher.cancel()
+      signals.cancel()
+    }
     if plan.format == "text" { context.write(plan.header) }
     var runs: [DrillRun] = []
     for mode in plan.modes {
