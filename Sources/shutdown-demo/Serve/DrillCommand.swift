@@ -30,7 +30,8 @@ enum DrillCommand {
         kind: .duration(.zero...Duration.seconds(60)), defaultValue: "200ms"),
       OptionSpec(
         name: "grace", valueName: "duration",
-        help: "serve's grace period; the drill waits this plus 5s for the exit, then kills.",
+        help:
+          "serve's grace period; the drill waits --drain-delay plus this plus 5s for the exit, then kills.",
         kind: .duration(.zero...Duration.seconds(600)), defaultValue: "5s"),
       OptionSpec(
         name: "drain-delay", valueName: "duration", help: "serve's drain delay.",
@@ -170,7 +171,8 @@ struct DrillPlan: Sendable {
   }
 
   /// How long the drill waits for the exit after SIGTERM before it kills the server itself.
-  var exitDeadline: Duration { grace + .seconds(5) }
+  /// serve's grace runs from the listener's close, which the drain delay postpones.
+  var exitDeadline: Duration { drainDelay + grace + .seconds(5) }
 
   var header: String {
     if let target {
