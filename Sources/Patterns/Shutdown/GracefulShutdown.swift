@@ -9,7 +9,8 @@
 ///    stop sending.
 /// 2. **Stop accepting.** After the optional drain delay (the in-app preStop: keep accepting while
 ///    the load balancers catch up), the listener hook runs and the ``ConnectionTracker`` closes:
-///    every later `enter()` is refused.
+///    every later `enter()` is refused. (A listener on a thread of its own uses the asynchronous
+///    hook, ``onStopAccepting(timeout:_:)``, which is awaited before the tracker closes.)
 /// 3. **Tell every task.** The root ``CancellationToken`` is cancelled; every task holding a child
 ///    token (``spawn(name:_:)`` hands one out) sees it.
 /// 4. **Drain.** Wait for the tasks (``TaskTracker``) *and* the connections until both are done or
