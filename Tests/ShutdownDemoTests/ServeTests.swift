@@ -146,7 +146,8 @@ import Testing
     let saved = try #require(try StateFile.load(path))
     #expect(
       saved
-        == PersistedServerState(starts: 1, requests: 2, connections: 1, cleanShutdowns: 1, lastExitCode: 0))
+        == PersistedServerState(
+          starts: 1, requests: 2, connections: 1, cleanShutdowns: 1, lastShutdownClean: true))
     // Nothing but the state file is left in the directory: the temporary file was renamed over it.
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["state.json"])
 
@@ -164,6 +165,77 @@ import Testing
     #expect(try await second.exitCode() == 0)
     #expect(try StateFile.load(path)?.requests == 3)
     #expect(try StateFile.load(path)?.starts == 2)
+  }
+
+  @Test func ctrlCTwice_endsTheDrainAtOnce_abortsTheRequestInFlight_marksTheStateUnclean_andExits130()
+    async throws
+  {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "serve-state-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("state.json").path
+    let server = try await RunningServer.start(["--grace", "120s", "--state-file", path])
+    defer { server.kill() }
+    let connection = try await TestConnection.open(port: server.port)
+    try await connection.send("GET /work?ms=60000 HTTP/1.1\r\nHost: t\r\n\r\n")
+    let observer = try await TestConnection.open(port: server.port)
+    var working = false
+    for _ in 0..<200 where !working {
+      let stats = try await observer.request("GET /stats HTTP/1.1\r\nHost: t\r\n\r\n")
+      working = stats.body.contains(#""work_in_progress":1"#)
+      if !working { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    try #require(working, "the /work request never showed as in progress")
+    server.child.send(SIGINT)
+    try await server.awaitLine { $0.contains("listener closed") }
+    server.child.send(SIGINT)
+    #expect(try await server.exitCode() == 130)
+    // The request the grace period would have waited for is cut: that is what a second Ctrl-C asks.
+    #expect(try await connection.readsEndOfStream())
+    #expect(server.child.lines.contains { $0.contains("SIGINT again (second)") })
+    // The observer's keep-alive connection may be closed with it, but only one had a request.
+    #expect(
+      server.child.lines.contains {
+        $0.contains("aborted: ") && $0.hasSuffix(", 1 with a request unanswered")
+      })
+    #expect(server.child.lines.contains { $0.hasSuffix("exit 130: forced by a second SIGINT") })
+    // Still saved, and marked as not clean.
+    let saved = try #require(try StateFile.load(path))
+    #expect(saved.lastShutdownClean == false)
+    #expect(saved.cleanShutdowns == 0)
+    #expect(saved.starts == 1)
+  }
+
+  @Test func theStateStore_readsFilesOfEarlierVersions_andReportsDamage() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "serve-state-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("state.json").path
+    let store = ServeStateStore(path: path)
+    #expect(store.load(name: "counters") == .none)
+    let old = #"{"clean_shutdowns":1,"connections":1,"last_exit_code":0,"requests":2,"starts":1}"#
+    try Data(old.utf8).write(to: URL(fileURLWithPath: path))
+    let clean = try #require(store.load(name: "counters").bytes)
+    #expect(
+      try JSONDecoder().decode(PersistedServerState.self, from: Data(clean)).requests == 2)
+    #expect(store.load(name: "counters") == .clean(clean))
+    try Data(old.replacingOccurrences(of: #""last_exit_code":0"#, with: #""last_exit_code":143"#).utf8)
+      .write(to: URL(fileURLWithPath: path))
+    if case .unclean = store.load(name: "counters") {
+    } else {
+      Issue.record("exit 143 is not a clean shutdown")
+    }
+    try Data("{not json".utf8).write(to: URL(fileURLWithPath: path))
+    if case .damaged = store.load(name: "counters") {} else { Issue.record("a broken file must be damaged") }
+    // A save keeps the counters and writes the coordinator's marker.
+    let state = PersistedServerState(starts: 3, requests: 9, connections: 4, cleanShutdowns: 2)
+    try store.save(name: "counters", bytes: [UInt8](JSONEncoder().encode(state)), clean: true)
+    #expect(
+      try StateFile.load(path)
+        == PersistedServerState(
+          starts: 3, requests: 9, connections: 4, cleanShutdowns: 3, lastShutdownClean: true))
   }
 
   @Test func naive_installsNoHandler_soSIGTERMKillsIt() async throws {

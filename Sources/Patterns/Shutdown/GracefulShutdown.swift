@@ -9,7 +9,8 @@
 ///    stop sending.
 /// 2. **Stop accepting.** After the optional drain delay (the in-app preStop: keep accepting while
 ///    the load balancers catch up), the listener hook runs and the ``ConnectionTracker`` closes:
-///    every later `enter()` is refused.
+///    every later `enter()` is refused. (A listener on a thread of its own uses the asynchronous
+///    hook, ``onStopAccepting(timeout:_:)``, which is awaited before the tracker closes.)
 /// 3. **Tell every task.** The root ``CancellationToken`` is cancelled; every task holding a child
 ///    token (``spawn(name:_:)`` hands one out) sees it.
 /// 4. **Drain.** Wait for the tasks (``TaskTracker``) *and* the connections until both are done or
@@ -135,6 +136,19 @@ public final class GracefulShutdown: Sendable {
     hooks.withLock { $0.stopAccepting = body }
   }
 
+  /// Sets an asynchronous stop-accepting step, for a listener that lives on a thread of its own (an
+  /// event loop): `body` asks that thread to accept what the kernel already queued, close the
+  /// listener and close the idle connections, and returns once it has. The coordinator awaits it
+  /// (at most `timeout`, then it goes on) *before* it closes the ``ConnectionTracker`` and counts
+  /// the connections in flight, so a connection accepted from the queue while the listener closes
+  /// still enters the tracker and is waited for. (With the synchronous ``onStopAccepting(_:)``, the
+  /// tracker closes first, which suits an accept loop that calls `enter()` itself.) A 2nd signal
+  /// while it runs lets it finish; a 3rd abandons it. Runs before the synchronous hook, if both are
+  /// set.
+  public func onStopAccepting(timeout: Duration, _ body: @escaping @Sendable () async -> Void) {
+    hooks.withLock { $0.stopAcceptingAsync = (timeout, body) }
+  }
+
   /// Sets what to do on a reload signal (SIGHUP): typically send a new configuration into a
   /// `Watch`. Runs synchronously in the coordinator's task; keep it short.
   public func onReload(_ body: @escaping @Sendable (ShutdownSignal) -> Void) {
@@ -239,6 +253,22 @@ public final class GracefulShutdown: Sendable {
     // Step 2: stop accepting. Step 3: tell every task. (Tasks ending from here on are reported:
     // one may end the moment the token is cancelled.)
     registry.startReporting()
+    let runner = TimedStepRunner(clock: clock, mailbox: mailbox)
+    if let (timeout, body) = hooks.withLock({ $0.stopAcceptingAsync }) {
+      var forcedBy: ShutdownSignal?
+      _ = await runner.run(
+        name: "stop accepting", limit: timeout, wrap: { .step($0) },
+        unwrap: { if case .step(let step) = $0 { step } else { nil } },
+        onOther: { event in
+          if case .forced(let signal) = absorb(&run, event) {
+            forcedBy = signal
+            return true
+          }
+          return false
+        }
+      ) { await body() }
+      if let forcedBy { return forcedExit(&run, by: forcedBy) }
+    }
     let inFlight = connections.activeCount
     connections.close()
     hooks.withLock { $0.stopAccepting }?()
@@ -255,7 +285,6 @@ public final class GracefulShutdown: Sendable {
     // Step 5: cleanup.
     setPhase(&run, .cleaningUp)
     var forcedBy: ShutdownSignal?
-    let runner = TimedStepRunner(clock: clock, mailbox: mailbox)
     run.cleanup = await cleanup.runSteps(
       budget: configuration.cleanupBudget, forced: false, runner: runner, wrap: { .step($0) },
       unwrap: { if case .step(let step) = $0 { step } else { nil } },
@@ -612,6 +641,7 @@ private struct Ladder {
 
 private struct Hooks {
   var stopAccepting: (@Sendable () -> Void)?
+  var stopAcceptingAsync: (timeout: Duration, body: @Sendable () async -> Void)?
   var reload: (@Sendable (ShutdownSignal) -> Void)?
   var forcedExit: (@Sendable (Int32) -> Void)?
   var persistence: [PersistenceHook] = []

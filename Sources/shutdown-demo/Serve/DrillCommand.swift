@@ -30,7 +30,8 @@ enum DrillCommand {
         kind: .duration(.zero...Duration.seconds(60)), defaultValue: "200ms"),
       OptionSpec(
         name: "grace", valueName: "duration",
-        help: "serve's grace period; the drill waits this plus 5s for the exit, then kills.",
+        help:
+          "serve's grace period; the drill waits --drain-delay plus this plus 5s for the exit, then kills.",
         kind: .duration(.zero...Duration.seconds(600)), defaultValue: "5s"),
       OptionSpec(
         name: "drain-delay", valueName: "duration", help: "serve's drain delay.",
@@ -63,12 +64,18 @@ enum DrillCommand {
     raiseOpenFilesLimit()
     let current = Shared<ChildProcess?>(nil)
     // Ctrl-C or SIGTERM to the drill: stop the server it started first, then exit.
-    let notifier = SignalNotifier(signals: [SIGINT, SIGTERM]) { number in
-      current.value?.killGroup()
-      context.writeError("drill: \(signalName(number)); stopped the server it had started\n")
-      exit(128 + number)
+    let signals = blockingRun { await ProcessSignals.install([.interrupt, .terminate]) }
+    let watcher = Task {
+      for await signal in signals.signals {
+        current.value?.killGroup()
+        context.writeError("drill: \(signal); stopped the server it had started\n")
+        exit(signal.exitCode)
+      }
     }
-    defer { notifier.cancel() }
+    defer {
+      watcher.cancel()
+      signals.cancel()
+    }
     if plan.format == "text" { context.write(plan.header) }
     var runs: [DrillRun] = []
     for mode in plan.modes {
@@ -164,7 +171,8 @@ struct DrillPlan: Sendable {
   }
 
   /// How long the drill waits for the exit after SIGTERM before it kills the server itself.
-  var exitDeadline: Duration { grace + .seconds(5) }
+  /// serve's grace runs from the listener's close, which the drain delay postpones.
+  var exitDeadline: Duration { drainDelay + grace + .seconds(5) }
 
   var header: String {
     if let target {

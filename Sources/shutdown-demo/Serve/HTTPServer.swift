@@ -1,4 +1,5 @@
 import Foundation
+import Patterns
 
 #if canImport(Glibc)
   import Glibc
@@ -19,6 +20,8 @@ struct ServerCounters: Sendable, Equatable {
   var closedAfterResponseAtShutdown = 0
   /// Connections cut at the grace deadline (or a second signal) with a request unanswered.
   var abortedAtDeadline = 0
+  /// Connections still open when the server stopped, closed then (those above included).
+  var closedAtStop = 0
 }
 
 /// The server's knobs.
@@ -31,30 +34,33 @@ struct ServerConfiguration: Sendable {
   var restored = PersistedServerState()
 }
 
-/// Where the server is in its life, as `/ready` and `/stats` tell it.
-enum ServerPhase: String, Sendable {
-  /// Ready: `/ready` answers 200.
-  case running
-  /// A shutdown began; still accepting for the drain delay, `/ready` answers 503.
-  case notReady = "draining"
-  /// The listener is closed; in-flight requests finish and get `Connection: close`.
-  case draining = "closing"
+/// What the shutdown coordinator lends the server: the phase (readiness reads it) and the
+/// connection tracker (every accepted connection is counted in, and the drain waits for it).
+struct ServerShutdownLink: Sendable {
+  var phases: Watch<ShutdownPhase>.Receiver
+  var connections: ConnectionTracker
 }
 
 /// A small HTTP/1.1 server on one event loop: keep-alive, pipelining, `Connection: close`, a header
-/// timeout and an idle timeout, and the hooks a shutdown sequence needs (`ServerShutdown` calls them).
+/// timeout and an idle timeout, and the two calls a shutdown needs: `stopAccepting()` and `stop()`.
 ///
 /// Routes: `GET /work?ms=N` (N ms on the clock, in a task, never blocking a thread), `/health`,
-/// `/ready`, `/stats`. Everything but the `public`-facing hooks runs on the loop thread.
-final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
+/// `/ready`, `/stats`. Everything but `stopAccepting()` and `stop()` runs on the loop thread.
+///
+/// Readiness is the coordinator's phase: `/ready` answers 200 while it is `running` and 503 from
+/// the first signal on. Each connection holds a `ConnectionGuard` from the coordinator's tracker
+/// until it closes, so the coordinator's drain ends the moment the last connection has closed.
+final class HTTPServer: PollHandler, @unchecked Sendable {
   let loop: EventLoop
   let port: UInt16
   private let configuration: ServerConfiguration
   private var listener: Int32
   private var connections: [Int32: ServerConnection] = [:]
-  private(set) var phase = ServerPhase.running
+  /// The listener is closed: every response from now on carries `Connection: close`.
+  private var closing = false
   private(set) var counters = ServerCounters()
-  private var onDrained: (@Sendable () -> Void)?
+  /// Set before the loop starts; `nil` for `--naive` (always ready, nothing tracked).
+  var coordinator: ServerShutdownLink?
   private var nextID: UInt64 = 0
   private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
   private var dateField: [UInt8] = []
@@ -92,60 +98,51 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     updateDate()
   }
 
-  // MARK: Shutdown hooks (any thread; see `DrainableServer`)
+  // MARK: Shutdown (any task; the work is done on the loop thread)
 
-  func markNotReady() {
-    loop.execute { [self] in
-      if phase == .running { phase = .notReady }
+  /// The coordinator's stop-accepting step: accepts what the kernel already queued (closing a
+  /// listener resets its queued connections, and those clients had been accepted as far as they
+  /// can tell), closes the listener, closes the idle connections, and from then on answers with
+  /// `Connection: close`. Returns how many idle connections it closed, once it has.
+  func stopAccepting() async -> Int {
+    await withCheckedContinuation { continuation in
+      loop.execute { [self] in
+        acceptPending()
+        closeListener()
+        closing = true
+        let before = counters.closedIdleAtShutdown
+        closeIdleConnections(now: monotonicNanoseconds())
+        continuation.resume(returning: counters.closedIdleAtShutdown - before)
+      }
     }
   }
 
-  func stopAccepting(closed: @escaping @Sendable (Int, Int) -> Void, drained: @escaping @Sendable () -> Void)
-  {
-    loop.execute { [self] in
-      // Accept what the kernel already queued: closing a listener resets its queued connections,
-      // and those clients had been accepted as far as they can tell.
-      acceptPending()
-      if listener >= 0 {
-        loop.unregisterAndClose(listener)
-        listener = -1
+  /// The cleanup step: closes every connection still open (the stragglers the grace deadline or a
+  /// second signal left, counted when a request was unanswered), stops the loop, and returns the
+  /// counters of this run.
+  func stop() async -> ServerCounters {
+    await withCheckedContinuation { continuation in
+      loop.execute { [self] in
+        closeListener()
+        for connection in Array(connections.values) {
+          if connection.hasRequestInProgress { counters.abortedAtDeadline += 1 }
+          counters.closedAtStop += 1
+          close(connection)
+        }
+        loop.stop()
+        continuation.resume(returning: counters)
       }
-      phase = .draining
-      let before = counters.closedIdleAtShutdown
-      closeIdleConnections(now: monotonicNanoseconds())
-      closed(counters.closedIdleAtShutdown - before, connections.count)
-      if !connections.isEmpty { onDrained = drained }
     }
   }
 
-  func abortRemaining(done: @escaping @Sendable (Int) -> Void) {
-    loop.execute { [self] in
-      onDrained = nil
-      if listener >= 0 {
-        loop.unregisterAndClose(listener)
-        listener = -1
-      }
-      let before = counters.abortedAtDeadline
-      for connection in Array(connections.values) {
-        if connection.hasRequestInProgress { counters.abortedAtDeadline += 1 }
-        close(connection)
-      }
-      done(counters.abortedAtDeadline - before)
-    }
+  private func closeListener() {
+    guard listener >= 0 else { return }
+    loop.unregisterAndClose(listener)
+    listener = -1
   }
 
-  func stop(stopped: @escaping @Sendable (ServerCounters) -> Void) {
-    loop.execute { [self] in
-      onDrained = nil
-      for connection in Array(connections.values) { close(connection) }
-      if listener >= 0 {
-        loop.unregisterAndClose(listener)
-        listener = -1
-      }
-      loop.stop()
-      stopped(counters)
-    }
-  }
+  /// The phase readiness reports.
+  private var phase: ShutdownPhase { coordinator?.phases.borrow() ?? .running }
 
   // MARK: Accepting
 
@@ -167,9 +164,20 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
         }
         return
       }
+      var entry: ConnectionGuard?
+      if let coordinator {
+        // Only after the stop-accepting step could the tracker be closed, and then the listener
+        // is closed too: this is a safety net, never a path a client takes.
+        guard let admitted = coordinator.connections.enter() else {
+          closeDescriptor(descriptor)
+          continue
+        }
+        entry = admitted
+      }
       nextID += 1
       let now = monotonicNanoseconds()
       let connection = ServerConnection(server: self, descriptor: descriptor, id: nextID, now: now)
+      connection.entry = entry
       connection.deadline = now + headerTimeoutNanoseconds
       connections[descriptor] = connection
       counters.connectionsAccepted += 1
@@ -303,10 +311,11 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     case "/health":
       respond(connection, status: 200, body: #"{"status":"ok"}"#)
     case "/ready":
+      let phase = phase
       if phase == .running {
         respond(connection, status: 200, body: #"{"ready":true}"#)
       } else {
-        respond(connection, status: 503, body: #"{"ready":false,"state":"\#(phase.rawValue)"}"#)
+        respond(connection, status: 503, body: #"{"ready":false,"state":"\#(phase)"}"#)
       }
     case "/stats":
       respond(connection, status: 200, body: statsJSON())
@@ -357,9 +366,8 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
   private func respond(
     _ connection: ServerConnection, status: Int, body: String, close: Bool = false, extraHeaders: String = ""
   ) {
-    let draining = phase == .draining
-    let closing = close || draining || !connection.keepAliveRequested
-    if draining && !close && connection.keepAliveRequested { counters.closedAfterResponseAtShutdown += 1 }
+    let closing = close || self.closing || !connection.keepAliveRequested
+    if self.closing && !close && connection.keepAliveRequested { counters.closedAfterResponseAtShutdown += 1 }
     counters.requests += 1
     counters.responsesByStatus[status, default: 0] += 1
     let bodyBytes = body.utf8
@@ -449,13 +457,9 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     connection.work = nil
     connections[connection.descriptor] = nil
     loop.unregisterAndClose(connection.descriptor)
-    checkDrained()
-  }
-
-  private func checkDrained() {
-    guard phase == .draining, connections.isEmpty, let drained = onDrained else { return }
-    onDrained = nil
-    drained()
+    // After the descriptor is closed: the coordinator's drain may end the moment this leaves.
+    connection.entry?.leave()
+    connection.entry = nil
   }
 
   // MARK: Timeouts
@@ -481,7 +485,7 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
         close(connection)
       }
     }
-    if phase == .draining { closeIdleConnections(now: now) }
+    if closing { closeIdleConnections(now: now) }
   }
 
   /// Closes connections with nothing in progress, nothing unread and quiet for at least
@@ -515,7 +519,7 @@ final class HTTPServer: PollHandler, DrainableServer, @unchecked Sendable {
     }
     let uptime = Double(monotonicNanoseconds() - startNanoseconds) / 1e9
     return """
-      {"state":"\(phase.rawValue)","pid":\(getpid()),"uptime_seconds":\(String(format: "%.3f", uptime)),\
+      {"state":"\(phase)","accepting":\(!closing),"pid":\(getpid()),"uptime_seconds":\(String(format: "%.3f", uptime)),\
       "connections_open":\(connections.count),"work_in_progress":\(connections.values.filter(\.isBusy).count),"connections_accepted":\(counters.connectionsAccepted),\
       "requests":\(counters.requests),"requests_total":\(restored.requests + counters.requests),"responses":{\(statuses.joined(separator: ","))},\
       "header_timeouts":\(counters.headerTimeouts),"idle_timeouts":\(counters.idleTimeouts),\
@@ -561,6 +565,8 @@ final class ServerConnection: PollHandler {
   /// A response was sent and no byte of the next request has arrived: the idle deadline applies.
   var idleSinceResponse = false
   var work: Task<Void, Never>?
+  /// Counts this connection in the coordinator's tracker until it closes.
+  var entry: ConnectionGuard?
   var requestsStarted = 0
   var keepAliveRequested = true
   var isHead = false

@@ -16,9 +16,12 @@
 ///   clock in a task and posts its answer back to the loop.
 /// - `HTTPServer`: HTTP/1.1 with keep-alive and pipelining, `Connection: close`, 400/404/405/411/
 ///   431, a header timeout (slowloris) and an idle timeout.
-/// - `ServerShutdown`: the shutdown sequence as a state machine over events (signals, timers,
-///   "drained"), with the exit-code contract; `SignalNotifier` turns signals into events.
-/// - `StateFile`: counters saved atomically at the end, restored at the next start.
+/// - The shutdown is the library's `GracefulShutdown`, driven by `ProcessSignals`: readiness reads
+///   its phase, each connection holds a guard of its `ConnectionTracker`, its stop-accepting step
+///   closes the listener, a cleanup step stops the server, a persistence hook saves the counters;
+///   it decides the exit code and climbs the escalation ladder. `ServeShutdownLog` words its events.
+/// - `StateFile`: counters saved atomically at the end (the coordinator's `StateStore`), restored
+///   at the next start.
 /// - `LoadGenerator`, `DrillCommand`: closed-loop clients that count each request's fate, and the
 ///   drill that puts the two together.
 ///
@@ -50,9 +53,10 @@ enum ServeCommand {
       /stats. Prints 'listening on http://127.0.0.1:PORT (pid N)' on stderr once its signal handlers \
       are armed. On SIGTERM or Ctrl-C: /ready answers 503, the listener closes after --drain-delay, idle \
       connections close, in-flight requests finish with Connection: close, stragglers are aborted \
-      when --grace ends, the counters are saved to --state-file, and it exits 0 if clean, 1 if not. A \
-      second signal stops the waiting (exit 130 or 143); a third exits at once. With --naive no \
-      handler is installed: SIGTERM kills it mid-request.
+      when --grace (counted from the listener's close) ends, the counters are saved to \
+      --state-file, and it exits 0 if clean, 1 if not. A second signal stops the waiting (exit 130 \
+      or 143); a third exits at once. With --naive no handler is installed: SIGTERM kills it \
+      mid-request.
       """,
     options: [
       OptionSpec(
@@ -65,7 +69,7 @@ enum ServeCommand {
         defaultValue: "8080"),
       OptionSpec(
         name: "grace", valueName: "duration",
-        help: "How long after the signal in-flight requests may take before they are aborted.",
+        help: "How long in-flight requests may take, once the listener has closed, before they are aborted.",
         kind: .duration(.zero...Duration.seconds(3600)), defaultValue: "10s"),
       OptionSpec(
         name: "drain-delay", valueName: "duration",
@@ -113,16 +117,19 @@ enum ServeCommand {
         "note: the open-files limit is \(limit) (the hard limit); 1,000 connections need about 1,100. "
           + "Raise it with ulimit -Hn.\n")
     }
-    if let statePath {
-      do {
-        if let state = try StateFile.load(statePath) {
-          configuration.restored = state
-          context.writeError(
-            "state restored from \(statePath): \(state.starts) earlier start\(state.starts == 1 ? "" : "s"), "
-              + "\(state.requests) requests\n")
-        }
-      } catch {
-        throw ServeError("cannot read the state file \(statePath): \(error.localizedDescription)")
+    let store = statePath.map { ServeStateStore(path: $0) }
+    if let store {
+      switch store.load(name: "counters") {
+      case .none: break
+      case .damaged(let reason):
+        throw ServeError("cannot read the state file \(store.path): \(reason)")
+      case .clean(let bytes), .unclean(let bytes):
+        let state = try JSONDecoder().decode(PersistedServerState.self, from: Data(bytes))
+        configuration.restored = state
+        context.writeError(
+          "state restored from \(store.path): \(state.starts) earlier start\(state.starts == 1 ? "" : "s"), "
+            + "\(state.requests) requests\(state.wasClean ? "" : "; the last run did not shut down cleanly")\n"
+        )
       }
     }
     let loop = try EventLoop()
@@ -133,34 +140,68 @@ enum ServeCommand {
       throw ServeError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
     }
     server.start()
-
-    let (events, eventSink) = AsyncStream<ShutdownEvent>.makeStream()
-    let post: @Sendable (ShutdownEvent) -> Void = { eventSink.yield($0) }
-    let notifier: SignalNotifier? =
-      naive ? nil : SignalNotifier(signals: [SIGINT, SIGTERM]) { post(.signal($0)) }
-    loop.start(name: "serve-loop") {}
-    context.writeError("listening on http://\(configuration.host):\(server.port) (pid \(getpid()))\n")
-    guard notifier != nil else {
-      // --naive: nothing will ever stop this but a signal's default action.
+    let listening = "listening on http://\(configuration.host):\(server.port) (pid \(getpid()))\n"
+    guard !naive else {
+      loop.start(name: "serve-loop") {}
+      context.writeError(listening)
+      // --naive: no handler; nothing will ever stop this but a signal's default action. The main
+      // thread is not one of the cooperative threads: pausing it blocks no task.
       while true { pause() }
     }
     let restored = configuration.restored
-    let shutdown = ServerShutdown(
-      grace: grace, drainDelay: drainDelay, log: { context.writeError($0 + "\n") },
-      persist: { counters, outcome in
-        guard let statePath else { return nil }
+    // The main thread is not one of the cooperative threads: waiting there blocks no task.
+    return blockingRun {
+      await runGracefully(
+        server: server, restored: restored, grace: grace, drainDelay: drainDelay, store: store,
+        listening: listening, context: context)
+    }
+  }
+
+  /// Serves under the shutdown coordinator until it has stopped; returns its exit code.
+  private static func runGracefully(
+    server: HTTPServer, restored: PersistedServerState, grace: Duration, drainDelay: Duration,
+    store: ServeStateStore?, listening: String, context: CommandContext
+  ) async -> Int32 {
+    // Armed when this returns: a signal sent after the listening line is never lost.
+    let signals = await ProcessSignals.install([.interrupt, .terminate])
+    defer { signals.cancel() }
+    let log = ServeShutdownLog(drainDelay: drainDelay, grace: grace, statePath: store?.path) {
+      context.writeError($0 + "\n")
+    }
+    let shutdown = GracefulShutdown(
+      clock: ContinuousClock(), signals: signals.signals,
+      configuration: ShutdownConfiguration(grace: grace, drainDelay: drainDelay), store: store,
+      observer: log.record)
+    // Set before the loop thread starts, which orders it before every read there.
+    server.coordinator = ServerShutdownLink(phases: shutdown.phases(), connections: shutdown.connections)
+    // Awaited before the tracker closes, so the connections it accepts from the kernel's queue
+    // count in; the loop does it in microseconds, the timeout only guards a wedged loop.
+    shutdown.onStopAccepting(timeout: .seconds(2)) {
+      let idle = await server.stopAccepting()
+      log.facts.update { $0.idleClosed = idle }
+    }
+    shutdown.onForcedExit { code in
+      log.forcedExit(code: code)
+      exit(code)
+    }
+    shutdown.cleanup.register(name: "http server", timeout: .seconds(5)) {
+      let counters = await server.stop()
+      log.facts.update { $0.counters = counters }
+    }
+    if store != nil {
+      shutdown.persist(name: "counters", timeout: .seconds(2)) {
         var state = restored
+        let counters = log.facts.value.counters ?? ServerCounters()
         state.starts += 1
         state.requests += counters.requests
         state.connections += counters.connectionsAccepted
-        if outcome == .clean { state.cleanShutdowns += 1 }
-        state.lastExitCode = outcome.exitCode
-        try StateFile.save(state, to: statePath)
-        return "state saved to \(statePath): \(state.starts) start\(state.starts == 1 ? "" : "s"), "
-          + "\(state.requests) requests in all"
-      })
-    // The main thread is not one of the cooperative threads: waiting there blocks no task.
-    return blockingRun { await shutdown.run(server: server, events: events, post: post) }
+        log.facts.update { $0.saved = state }
+        return try [UInt8](JSONEncoder().encode(state))
+      }
+    }
+    server.loop.start(name: "serve-loop") {}
+    context.writeError(listening)
+    return await shutdown.run().exitCode
   }
 }
 

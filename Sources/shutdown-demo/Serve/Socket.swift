@@ -148,6 +148,11 @@ func bytesWaiting(_ descriptor: Int32) -> Int32 {
   return count
 }
 
+/// Closes a descriptor (for types whose own `close` method hides the system call's name).
+func closeDescriptor(_ descriptor: Int32) {
+  close(descriptor)
+}
+
 /// Closes with an RST instead of a FIN (`SO_LINGER` 0), as a crashed process's sockets are closed.
 func closeWithReset(_ descriptor: Int32) {
   var option = linger(l_onoff: 1, l_linger: 0)

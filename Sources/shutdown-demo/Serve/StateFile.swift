@@ -1,4 +1,5 @@
 import Foundation
+import Patterns
 
 #if canImport(Glibc)
   import Glibc
@@ -13,12 +14,50 @@ struct PersistedServerState: Codable, Equatable, Sendable {
   var requests = 0
   var connections = 0
   var cleanShutdowns = 0
+  /// The coordinator's clean-shutdown marker of the run that wrote the file.
+  var lastShutdownClean: Bool?
+  /// Written by earlier versions (0 meant clean); read, never written.
   var lastExitCode: Int32?
 
   enum CodingKeys: String, CodingKey {
     case starts, requests, connections
     case cleanShutdowns = "clean_shutdowns"
+    case lastShutdownClean = "last_shutdown_clean"
     case lastExitCode = "last_exit_code"
+  }
+
+  /// Whether the run that wrote it shut down cleanly (files of earlier versions: exit code 0).
+  var wasClean: Bool { lastShutdownClean ?? (lastExitCode == 0) }
+}
+
+/// `--state-file` as the coordinator's `StateStore`: one JSON file at the path the user gave,
+/// replaced atomically by `StateFile.save`.
+///
+/// The library's `FileStateStore` keeps `<name>.snapshot` files with a binary header in a
+/// directory; `serve` keeps the plain JSON file a user can read with `cat` and `jq`. The snapshot
+/// name is not used (there is one snapshot, the counters), and the clean-shutdown marker the
+/// coordinator passes is written into the JSON (`last_shutdown_clean`, and `clean_shutdowns`
+/// counts up), so `load` can hand it back as `clean` or `unclean`.
+struct ServeStateStore: StateStore {
+  let path: String
+
+  func save(name: String, bytes: [UInt8], clean: Bool) throws {
+    var state = try JSONDecoder().decode(PersistedServerState.self, from: Data(bytes))
+    state.lastShutdownClean = clean
+    state.lastExitCode = nil
+    if clean { state.cleanShutdowns += 1 }
+    try StateFile.save(state, to: path)
+  }
+
+  func load(name: String) -> LoadedState {
+    guard FileManager.default.fileExists(atPath: path) else { return .none }
+    do {
+      let data = try Data(contentsOf: URL(fileURLWithPath: path))
+      let state = try JSONDecoder().decode(PersistedServerState.self, from: data)
+      return state.wasClean ? .clean([UInt8](data)) : .unclean([UInt8](data))
+    } catch {
+      return .damaged(reason: error.localizedDescription)
+    }
   }
 }
 

@@ -215,6 +215,54 @@ struct GracefulShutdownTests {
     #expect(listenerClosed.values == ["closed at 3.0 seconds"])
   }
 
+  @Test func asyncStopAccepting_isAwaitedBeforeTheTrackerCloses_soAConnectionItAcceptsIsWaitedFor() throws {
+    let log = EventLog()
+    let seen = Recorder()
+    let report = try simulate { clock in
+      let shutdown = makeShutdown(clock, [.init(at: .seconds(1), .terminate)], log: log)
+      shutdown.onStopAccepting(timeout: .seconds(1)) {
+        // The listener's thread accepts one queued connection, then closes the listener.
+        try? await clock.sleep(for: .milliseconds(100))
+        let entry = shutdown.connections.enter()
+        seen.append("accepted while stopping: \(entry != nil)")
+        hold(entry, for: .seconds(2), clock)
+      }
+      let report = await shutdown.run()
+      seen.append("accepted after: \(shutdown.connections.enter() != nil)")
+      return report
+    }
+    #expect(seen.values == ["accepted while stopping: true", "accepted after: false"])
+    #expect(log.events.map(\.kind).contains(.listenerClosed(inFlight: 1)))
+    #expect(report.connectionsDrained == 1)
+    #expect(report.time(of: .cleaningUp) == .milliseconds(2100))  // waited for the connection
+    #expect(report.exitCode == 0)
+  }
+
+  @Test func asyncStopAccepting_thatHangs_isGivenUpAtItsTimeout_andTheShutdownGoesOn() throws {
+    let report = try simulate { clock in
+      let shutdown = makeShutdown(clock, [.init(at: .seconds(1), .terminate)])
+      shutdown.onStopAccepting(timeout: .milliseconds(500)) { try? await clock.sleep(for: .seconds(3600)) }
+      return await shutdown.run()
+    }
+    #expect(report.time(of: .cleaningUp) == .milliseconds(500))
+    #expect(report.exitCode == 0)
+  }
+
+  @Test func asyncStopAccepting_aThirdSignalWhileItRuns_forcesTheExit() throws {
+    let report = try simulate { clock in
+      let shutdown = makeShutdown(
+        clock,
+        [
+          .init(at: .seconds(1), .interrupt), .init(at: .seconds(2), .interrupt),
+          .init(at: .seconds(3), .interrupt),
+        ])
+      shutdown.onStopAccepting(timeout: .seconds(60)) { try? await clock.sleep(for: .seconds(3600)) }
+      return await shutdown.run()
+    }
+    #expect(report.forcedBy == .interrupt)
+    #expect(report.exitCode == 130)
+  }
+
   @Test func connectionsStillOpenAtTheDeadline_areCountedAsLeft_exitCodeOne() throws {
     let report = try simulate { clock in
       let shutdown = makeShutdown(
