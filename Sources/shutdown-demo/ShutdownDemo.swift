@@ -21,7 +21,8 @@ enum ShutdownDemo {
       Change a knob (--workers, --grace, --shutdown-at) and watch the outcome change.
       """,
     commands: catalogs.map(PatternCommand.make) + [
-      BenchCommand.command, ServeCommand.command, LoadCommand.command, DrillCommand.command,
+      CompareCommand.command, BenchCommand.command, ServeCommand.command, LoadCommand.command,
+      DrillCommand.command,
     ])
 
   /// Runs the tool in this process, collecting its output (for tests and benchmarks).
