@@ -12,6 +12,7 @@ enum SnapshotSuites {
     MermaidSnapshotTests.registration,
     ChartSnapshotTests.registration,
     SVGSnapshotTests.registration,
+    CompareSnapshotTests.registration,
   ]
 }
 

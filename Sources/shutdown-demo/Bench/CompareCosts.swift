@@ -9,17 +9,18 @@ enum CompareCosts {
 
   static func measure() -> [ComparisonTable.Cost] {
     let workloads: [(String, String, @Sendable () async -> Sample)] = [
-      ("broadcast", "send(.shutdown) to \(grouped(tasks)) tasks in receive()", broadcast),
-      ("watch", "one update to \(grouped(tasks)) tasks in changed()", watch),
-      ("token", "cancel() of a root over \(grouped(tasks)) tasks in cancelled()", token),
-      ("joinset", "abortAll() of \(grouped(tasks)) parked tasks, joined until nil", joinSet),
-      ("mpsc", "close() seen by \(grouped(tasks)) tasks in closed()", mpsc),
+      ("broadcast", "send(.shutdown); each in receive()", broadcast),
+      ("watch", "one update; each in changed()", watch),
+      ("token", "root.cancel(); each in cancelled()", token),
+      ("joinset", "abortAll(), then joinNext() until nil", joinSet),
+      ("mpsc", "every sender dropped; each in receive()", mpsc),
     ]
     return workloads.map { pattern, workload, body in
       _ = BenchExecutor.oneThread.run(body)  // warm-up: first-touch page faults are not the pattern's cost
       let sample = BenchExecutor.oneThread.run(body)
       return ComparisonTable.Cost(
-        pattern: pattern, workload: workload, nanosecondsPerNotifiedTask: sample.nanosecondsPerOperation,
+        pattern: pattern, workload: workload, waitingTasks: tasks,
+        nanosecondsPerNotifiedTask: sample.nanosecondsPerOperation,
         bytesPerWaitingTask: sample.extra.first?.1 ?? 0)
     }
   }
@@ -69,11 +70,17 @@ enum CompareCosts {
     return await fanOut(handle: { root.childToken() }, wait: { await $0.cancelled() }) { root.cancel() }
   }
 
+  /// The mpsc row's stop: each task waits in `receive()` on a channel of its own; main drops every
+  /// sender, and each `receive()` returns nil.
   @Sendable static func mpsc() async -> Sample {
-    let (sender, receiver) = MPSC<Int>.channel(capacity: 1)
-    let sample = await fanOut(handle: { sender.clone() }, wait: { await $0.closed() }) { receiver.close() }
-    extendLifetime(sender)
-    return sample
+    let senders = Collected<MPSC<Int>.Sender>()
+    return await fanOut(
+      handle: {
+        let (sender, receiver) = MPSC<Int>.channel(capacity: 1)
+        senders.append(sender)
+        return receiver
+      }, wait: { _ = await $0.receive() }
+    ) { senders.remove { _ in true } }
   }
 
   /// Tasks parked on a continuation that only their cancellation resumes: abortAll() is the stop.

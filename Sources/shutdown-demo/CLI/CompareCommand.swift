@@ -16,7 +16,15 @@ enum CompareCommand {
         help: "The workload to compare; 'all' runs every one in order.",
         kind: .choice(kinds + ["all"]), defaultValue: kinds[0])
     ]
-    options += Knob.allCases.map { $0.option(defaults: CompareStories.defaults) }
+    options += Knob.allCases.map { knob in
+      var option = knob.option(defaults: CompareStories.defaults)
+      if knob == .consumerDelay {
+        // In the token and join set rows no job arrives to wait for: a consumer whose jobs took no
+        // time would work forever at one instant, and virtual time would never reach the signal.
+        option.kind = .duration(.milliseconds(1) ... .seconds(3600))
+      }
+      return option
+    }
     options += [
       OptionSpec(
         name: "format", valueName: "format",

@@ -54,7 +54,9 @@ enum ComparisonRenderer {
 
     if !table.costs.isEmpty {
       out +=
-        "\n" + style.bold("cost, measured in this process (real time: it varies by machine and run):") + "\n"
+        "\n"
+        + style.bold(
+          "cost of one stop to \(tasks(table)) waiting tasks, measured in this process (real time):") + "\n"
       let costCells = table.costs.map { cost in
         [
           cost.pattern, perTask(cost.nanosecondsPerNotifiedTask, "ns"),
@@ -62,7 +64,8 @@ enum ComparisonRenderer {
           cost.workload,
         ]
       }
-      out += grid([["pattern", "per notified task", "per waiting task", "timed"]] + costCells, indent: "  ")
+      out += grid(
+        [["pattern", "per notified task", "per waiting task", "the stop"]] + costCells, indent: "  ")
     }
 
     out += "\n" + style.bold("verdict:") + "\n"
@@ -97,6 +100,11 @@ enum ComparisonRenderer {
   static func knobLine(_ table: ComparisonTable) -> String {
     let knobs = table.knobs + (table.seed == 0 ? [] : [.init(name: "seed", value: "\(table.seed)")])
     return "knobs: " + knobs.map { "--\($0.name) \($0.value)" }.joined(separator: "  ")
+  }
+
+  /// "10,000": how many tasks the costs were measured with.
+  static func tasks(_ table: ComparisonTable) -> String {
+    String(perTask(Double(table.costs.first?.waitingTasks ?? 0), "").dropLast())
   }
 
   static func duration(_ value: Duration?) -> String { value.map(formatDuration) ?? "-" }
@@ -134,8 +142,9 @@ enum ComparisonRenderer {
     out += markdownRow(["---"] + table.rows.map { _ in "---" })
     for aspect in table.aspects { out += markdownRow([aspect.name] + aspect.cells) }
     if !table.costs.isEmpty {
-      out += "\nMeasured in this process (real time: it varies by machine and run):\n\n"
-      out += markdownRow(["pattern", "per notified task", "per waiting task", "timed"])
+      out +=
+        "\nThe cost of one stop to \(tasks(table)) waiting tasks, measured in this process (real time):\n\n"
+      out += markdownRow(["pattern", "per notified task", "per waiting task", "the stop"])
       out += markdownRow(["---", "---", "---", "---"])
       for cost in table.costs {
         out += markdownRow([
@@ -195,7 +204,7 @@ enum ComparisonRenderer {
     for cost in table.costs {
       out += object([
         ("type", string("cost")), ("scenario", string(table.scenario)), ("pattern", string(cost.pattern)),
-        ("workload", string(cost.workload)),
+        ("workload", string(cost.workload)), ("waiting_tasks", "\(cost.waitingTasks)"),
         ("ns_per_notified_task", "\(Int(cost.nanosecondsPerNotifiedTask.rounded()))"),
         ("bytes_per_waiting_task", "\(Int(cost.bytesPerWaitingTask.rounded()))"),
       ])

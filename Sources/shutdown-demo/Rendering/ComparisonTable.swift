@@ -64,6 +64,8 @@ struct ComparisonTable: Sendable, Hashable {
     var pattern: String
     /// What was timed: "send(.shutdown) to 10,000 waiting receivers".
     var workload: String
+    /// How many tasks waited for that stop.
+    var waitingTasks: Int
     var nanosecondsPerNotifiedTask: Double
     var bytesPerWaitingTask: Double
   }
