@@ -101,7 +101,7 @@ extension ComparisonTable {
         cells: cells { fact in
           switch fact.pattern {
           case .broadcast:
-            "a message, queued behind the unread jobs: the consumer saw it \(fact.consumerSaw)"
+            "a message, read in order after every job sent before it: the consumer saw it \(fact.consumerSaw)"
           case .watch:
             "the newest value wins: the consumer saw \"stopping\" \(fact.consumerSaw), skipping "
               + "\(counted(fact.row.valuesSkipped ?? 0, "job"))"
@@ -196,7 +196,7 @@ extension ComparisonTable {
         + "noticed, and a slow reader skips values (\(watch.row.valuesSkipped ?? 0) here) instead of "
         + "falling behind.",
       "Use a broadcast when every subscriber must see every event, and size it for the slowest: its "
-        + "stop waits behind unread jobs (the consumer saw it \(broadcast.consumerSaw)), and "
+        + "stop is read only after the jobs sent before it (the consumer saw it \(broadcast.consumerSaw)), and "
         + "\(counted(broadcast.row.jobsLost ?? 0, "job")) were lost.",
       "Use a join set or task tracker to own tasks and bound the wait; alone it tells nobody "
         + "(\(joinset.notified) noticed) and cuts everyone off at the deadline, but it knows when the last "

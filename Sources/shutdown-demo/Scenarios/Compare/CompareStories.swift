@@ -98,7 +98,7 @@ enum CompareStories {
       kind == .timeout
       ? " worker-\(knobs.workers) is in a \(formatDuration(Crew.longJob)) job when the signal comes." : ""
     return """
-      \(counted(knobs.workers, "worker")) at their paces and a consumer taking \(formatDuration(work.perJob)) \
+      \(counted(knobs.workers, "worker")) at \(knobs.workers == 1 ? "its pace" : "their paces") and a consumer taking \(formatDuration(work.perJob)) \
       per job, fed by a producer every \(formatDuration(producerPace)); SIGTERM at \
       \(formatDuration(knobs.shutdownAt)), then main waits at most \(formatDuration(knobs.grace)).\(straggler) \
       The same workload runs once per pattern.
