@@ -11,9 +11,10 @@ import Patterns
 /// - token: a root token cancelled, each task holding a child (the token carries no jobs: the
 ///   consumer just works a job at a time);
 /// - join set: nobody is told; main waits for the set until the deadline, then aborts what is left;
-/// - mpsc: the jobs on a bounded channel whose sender goes when the producer stops (the consumer's
-///   `nil`), and a second channel whose senders the tasks hold: main closes it to say stop, and its
-///   `nil` says everyone is done.
+/// - mpsc: the jobs on a bounded channel whose one sender goes when the producer stops (the
+///   consumer's `nil`); an order channel per worker whose sender main drops to say stop (the
+///   worker's `tryReceive()` reports `.disconnected`); and a done channel whose senders every task
+///   holds, so its `nil` tells main that everyone is done.
 enum CompareStories {
   /// The `--scenario` values: which workload.
   enum Kind: String, CaseIterable, Sendable {
