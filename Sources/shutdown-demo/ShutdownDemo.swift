@@ -22,7 +22,8 @@ enum ShutdownDemo {
       Change a knob (--workers, --grace, --shutdown-at) and watch the outcome change.
       """,
     commands: catalogs.map(PatternCommand.make) + [
-      PitfallCommand.command, BenchCommand.command, ServeCommand.command, LoadCommand.command,
+      CompareCommand.command, PitfallCommand.command, BenchCommand.command, ServeCommand.command,
+      LoadCommand.command,
       DrillCommand.command,
     ])
 

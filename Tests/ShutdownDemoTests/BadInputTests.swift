@@ -103,6 +103,20 @@ import Testing
     Row(["watch", "--capacity", "3"], "Unknown option '--capacity'"),
     Row(["token", "--consumer-delay", "1s"], "Unknown option '--consumer-delay'"),
     Row(["task-group", "--capacity", "3"], "Unknown option '--capacity'"),
+    // compare.
+    Row(
+      ["compare", "--scenario", "slow"], "'--scenario <scenario>'",
+      "expected one of: basic, slow-consumer, timeout"),
+    Row(
+      ["compare", "--format", "csv"], "'--format <format>'", "expected one of: text, json, markdown, mermaid"),
+    Row(
+      ["compare", "--consumer-delay", "0s"], "'--consumer-delay <duration>'", "expected a duration from 1ms"),
+    Row(["compare", "--explore", "5", "--seed", "3"], "drop '--seed' or '--explore'"),
+    Row(
+      ["compare", "--explore", "5", "--format", "markdown"], "--explore prints text only", "drop '--format'"),
+    Row(["compare", "--explore", "5", "--with-costs"], "drop '--with-costs'"),
+    Row(["compare", "--with-costs", "--format", "svg"], "--with-costs adds to the table"),
+    Row(["compare", "--rate", "10"], "Unknown option '--rate'"),
     // bench.
     Row(
       ["bench", "--only", "W9"], "'--only <workloads>'", "unknown element 'W9'", "comma-separated list from: "

@@ -13,6 +13,7 @@ enum SnapshotSuites {
     MermaidSnapshotTests.registration,
     ChartSnapshotTests.registration,
     SVGSnapshotTests.registration,
+    CompareSnapshotTests.registration,
     PitfallSnapshotTests.registration,
   ]
 }

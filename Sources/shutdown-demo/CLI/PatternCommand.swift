@@ -50,8 +50,9 @@ enum PatternCommand {
         parsed, knobs: usedKnobs, scenarios: scenarios, all: choice == "all", context: context)
       if parsed.wasGiven("explore") {
         return explore(
-          scenarios, catalog: catalog, knobs: knobs, seeds: parsed.integer("explore"), context: context,
-          color: color)
+          scenarios, command: catalog.command, knobs: knobs, seeds: parsed.integer("explore"),
+          context: context, color: color
+        ) { "shutdown-demo \(catalog.command) --scenario \($0.name)" }
       }
       let seed = UInt64(parsed.integer("seed"))
       var failed = false
@@ -113,17 +114,18 @@ enum PatternCommand {
   static let maximumExploredSeeds = 100_000
 
   /// `--explore`: one line per story naming what held, or the smallest breaking seed with its timeline.
-  private static func explore(
-    _ scenarios: [Scenario], catalog: StoryCatalog, knobs: Knobs, seeds: Int, context: CommandContext,
-    color: Bool
+  /// `rerun` is the command line that runs `scenario` alone, before its knobs and seed.
+  static func explore(
+    _ scenarios: [Scenario], command: String, knobs: Knobs, seeds: Int, context: CommandContext,
+    color: Bool, rerun: (Scenario) -> String
   ) -> Int32 {
     var failed = false
     for scenario in scenarios {
-      let name = "\(catalog.command) · \(scenario.name)"
+      let name = "\(command) · \(scenario.name)"
       let checks = ScenarioRunner.checks(of: scenario).map(\.what)
       // On a terminal, a line on stderr says how far it is: a long exploration is not a hang.
       let progress = ProgressLine(context)
-      let found = ScenarioRunner.explore(scenario, command: catalog.command, knobs: knobs, seeds: seeds) {
+      let found = ScenarioRunner.explore(scenario, command: command, knobs: knobs, seeds: seeds) {
         done in progress.update("\(name): seed \(done) of \(seeds), \(progress.rate(done + 1)) seeds/s")
       }
       progress.finish()
@@ -141,7 +143,7 @@ enum PatternCommand {
       let knobArguments = found.report.knobArguments.map { " --\($0.name) \($0.value)" }.joined()
       let seedArgument = found.seed == 0 ? "" : " --seed \(found.seed)"
       context.write(
-        "rerun it with: shutdown-demo \(catalog.command) --scenario \(scenario.name)\(knobArguments)"
+        "rerun it with: \(rerun(scenario))\(knobArguments)"
           + "\(seedArgument)\n\n")
       context.write(TextRenderer.render(found.report, width: context.columns, color: color))
     }
