@@ -116,11 +116,12 @@ import Testing
     #expect(try await run.exitCode() == 143)
     let lines = run.child.lines
     #expect(lines.contains { $0.contains("SIGTERM again (2nd shutdown signal)") })
-    #expect(lines.contains { $0.contains("a 2nd SIGTERM: stop waiting; cleanup and persistence still run") })
+    #expect(lines.contains { $0.contains("a 2nd SIGTERM: stop waiting;") })
     // The ladder's 2nd step still closes and saves.
     #expect(lines.contains { $0.contains("db pool") && $0.contains("step 5/7 cleanup") })
     #expect(lines.contains { $0.contains("step 6/7 persist") })
-    #expect(lines.contains { $0.contains("exit 143") })
+    #expect(lines.contains { $0.contains("exit: stopped early by a 2nd SIGTERM") })
+    #expect(lines.contains { $0.contains("exit code") && $0.contains("143") })
   }
 
   @Test func flow_sighup_reloads_andDoesNotShutDown() async throws {

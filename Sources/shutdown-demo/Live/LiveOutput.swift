@@ -74,8 +74,11 @@ final class LiveOutput: Sendable {
           }
           return (layout.columns, layout.colors[event.actor])
         }
+        // On a terminal, "\r" first: the terminal echoes a Ctrl-C as "^C" where the cursor is, and
+        // the line's leading spaces then write over it instead of being pushed right by it.
         context.write(
-          columns.line(event, time: stamp, width: context.columns, style: style, actorColor: color))
+          (context.stdoutIsTerminal ? "\r" : "")
+            + columns.line(event, time: stamp, width: context.columns, style: style, actorColor: color))
       }
     }
   }
