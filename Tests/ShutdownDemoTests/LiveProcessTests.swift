@@ -61,13 +61,15 @@ import Testing
   @Test func sigintThreeTimes_exitsAtOnce_with130_andNoSummary() async throws {
     // The stubborn child ignores cancellation for 5s: the 2nd signal cannot end that wait, the 3rd
     // ends the process.
-    let run = try await LiveChild.start(["joinset", "--live", "--scenario", "task-group"])
+    // Each signal goes the moment the line before it is read, from the reading thread: the 5s are
+    // the child's, and a busy test process cannot eat them.
+    let run = try await LiveChild.start(
+      ["joinset", "--live", "--scenario", "task-group"],
+      reactions: [
+        ("group.cancelAll()", SIGINT), ("(2nd shutdown signal)", SIGINT),
+      ],
+      first: SIGINT)
     defer { run.kill() }
-    run.child.send(SIGINT)
-    try await run.awaitLine { $0.contains("group.cancelAll()") }
-    run.child.send(SIGINT)
-    try await run.awaitLine { $0.contains("(2nd shutdown signal)") }
-    run.child.send(SIGINT)
     #expect(try await run.exitCode() == 130)
     let lines = run.child.lines
     #expect(lines.contains { $0.contains("SIGINT again (3rd shutdown signal): exit now") })
@@ -108,11 +110,10 @@ import Testing
 
   @Test func flow_sigtermDuringCleanup_isTheLaddersSecondStep_exit143() async throws {
     // No grace: the drain ends at once, and the cache's 2s flush is the cleanup the 2nd signal meets.
-    let run = try await LiveChild.start(["flow", "--live", "--scenario", "second-signal", "--grace", "0s"])
+    let run = try await LiveChild.start(
+      ["flow", "--live", "--scenario", "second-signal", "--grace", "0s"],
+      reactions: [("grace period (0s) is over", SIGTERM)], first: SIGTERM)
     defer { run.kill() }
-    run.child.send(SIGTERM)
-    try await run.awaitLine { $0.contains("grace period (0s) is over") }
-    run.child.send(SIGTERM)
     #expect(try await run.exitCode() == 143)
     let lines = run.child.lines
     #expect(lines.contains { $0.contains("SIGTERM again (2nd shutdown signal)") })
@@ -200,14 +201,19 @@ import Testing
 struct LiveChild {
   let child: ChildProcess
 
-  static func start(_ arguments: [String]) async throws -> LiveChild {
+  /// - Parameters:
+  ///   - reactions: signals to send the moment a line containing `line` is read, each once.
+  ///   - first: a signal to send the moment the pid line is read.
+  static func start(
+    _ arguments: [String], reactions: [(line: String, signal: Int32)] = [],
+    first: Int32? = nil
+  ) async throws -> LiveChild {
     let binary = try BinaryRunner.binaryURL().path
     let child = try ChildProcess(arguments: [binary] + arguments)
-    guard
-      await child.waitForLine(
-        timeout: .seconds(60), matching: { $0.contains("press Ctrl-C, or: kill -TERM") })
-        != nil
-    else {
+    let isPidLine: @Sendable (String) -> Bool = { $0.contains("press Ctrl-C, or: kill -TERM") }
+    for (text, signal) in reactions { child.whenLine(matching: { $0.contains(text) }) { child.send(signal) } }
+    if let first { child.whenLine(matching: isPidLine) { child.send(first) } }
+    guard await child.waitForLine(timeout: .seconds(60), matching: isPidLine) != nil else {
       child.killGroup()
       throw LiveTestError("no pid line from \(arguments); it wrote: \(child.lines)")
     }
