@@ -50,8 +50,14 @@ enum LiveRun {
     let story = StoryTask()
     let clock = ContinuousClock()
     let timeline = Timeline(clock: clock) { output.event($0, in: header) }
+    let waitsForSignal = plan.scenario.knobs.contains(.shutdownAt)
     let signal = LiveSignal { rung in
       switch rung {
+      case .arrived(let signal):
+        // A story that never waits for a signal would otherwise show nothing at the first Ctrl-C.
+        guard !waitsForSignal else { break }
+        timeline.record(
+          "signal", .note, "\(signal.name): this story does not wait for a signal; a 2nd one stops it")
       case .ignored(let signal):
         timeline.record("signal", .note, "\(signal.name) is not a shutdown signal; this story ignores it")
       case .stopWaiting(let signal):
@@ -120,7 +126,10 @@ enum LiveRun {
 
   /// The text header's last line: what is real in this run.
   private static func liveLine(_ plan: Plan) -> String {
-    plan.signalsItself
+    guard plan.scenario.knobs.contains(.shutdownAt) else {
+      return "live: real time; this story does not wait for a signal (a 2nd Ctrl-C stops it)."
+    }
+    return plan.signalsItself
       ? "live: real time; at --shutdown-at \(formatDuration(plan.knobs.shutdownAt)) this process sends "
         + "itself SIGTERM with kill(2), as you would."
       : "live: real time; the shutdown starts when you send the signal."

@@ -16,7 +16,8 @@ import Patterns
 ///
 /// ```
 /// state            event                       next state        what happens (outside the lock)
-/// runner-owned     1st SIGTERM/SIGINT          runner-owned      arrival: waits for "the" signal return
+/// runner-owned     1st SIGTERM/SIGINT          runner-owned      arrival: waits for "the" signal return;
+///                                                                rung .arrived(signal)
 /// runner-owned     2nd                         runner-owned      rung .stopWaiting(signal)
 /// runner-owned     3rd and later               runner-owned      rung .exitNow(signal)
 /// runner-owned     SIGHUP                      runner-owned      rung .ignored(signal)
@@ -31,6 +32,8 @@ import Patterns
 final class LiveSignal: StorySignal {
   /// A step of the ladder the run takes for a pattern story.
   enum Rung: Sendable, Equatable {
+    /// The 1st shutdown signal: "the" arrival (the run says so only for a story that waits for none).
+    case arrived(ShutdownSignal)
     /// The 2nd shutdown signal: stop waiting, abort what is left, still print the summary.
     case stopWaiting(ShutdownSignal)
     /// The 3rd (and later) shutdown signal: exit now.
@@ -172,7 +175,9 @@ struct LiveSignalState: Sendable {
       action.arrives = true
     }
     guard owner == .runner else { return action }  // the story's coordinator climbs its own ladder
-    if shutdownCount == 2 {
+    if shutdownCount == 1 {
+      action.rung = .arrived(signal)
+    } else if shutdownCount == 2 {
       escalatedBy = signal
       action.rung = .stopWaiting(signal)
     } else if shutdownCount >= 3 {
