@@ -7,18 +7,29 @@ import Synchronization
 public final class Timeline: Sendable {
   private let events_ = Lock<[TimelineEvent]>([])
   private let elapsed: @Sendable () -> Duration
+  private let onRecord: (@Sendable (TimelineEvent) -> Void)?
 
   /// A timeline whose zero is `clock.now`.
-  public init<C: Clock>(clock: C) where C.Duration == Duration {
+  /// - Parameter onRecord: hears of each event as it is recorded, in the order of ``events`` (a
+  ///   live run streams its lines this way). It is called under the timeline's lock, so that order
+  ///   holds when tasks record at the same moment: it must only hand the event on (enqueue it), never
+  ///   wait, and never record.
+  public init<C: Clock>(clock: C, onRecord: (@Sendable (TimelineEvent) -> Void)? = nil)
+  where C.Duration == Duration {
     let start = clock.now
     elapsed = { start.duration(to: clock.now) }
+    self.onRecord = onRecord
   }
 
   /// Records that `actor` did something, stamped with the current time.
   /// - Parameter count: a measured quantity the summary adds up (messages lost, values skipped…).
   public func record(_ actor: String, _ kind: TimelineEvent.Kind, _ detail: String, count: Int? = nil) {
-    let event = TimelineEvent(time: elapsed(), actor: actor, kind: kind, detail: detail, count: count)
-    events_.withLock { $0.append(event) }
+    events_.withLock { events in
+      // Stamped under the lock, so times never go backwards down the list.
+      let event = TimelineEvent(time: elapsed(), actor: actor, kind: kind, detail: detail, count: count)
+      events.append(event)
+      onRecord?(event)
+    }
   }
 
   /// The time since the timeline began.

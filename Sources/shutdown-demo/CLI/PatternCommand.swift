@@ -27,6 +27,11 @@ enum PatternCommand {
           + "every task ends, the summary adds up); show the smallest seed that breaks it.",
         kind: .integer(1...maximumExploredSeeds)),
       OptionSpec(
+        name: "live",
+        help: "Run it in real time, each line printed as it happens, until a real Ctrl-C or kill -TERM "
+          + "(or the SIGTERM it sends itself at --shutdown-at); exit 0, 1 or 128+n.",
+        kind: .flag),
+      OptionSpec(
         name: "no-color", help: "Never colour the output (NO_COLOR in the environment does the same).",
         kind: .flag),
     ]
@@ -48,6 +53,11 @@ enum PatternCommand {
       }
       warnAboutUnusedKnobs(
         parsed, knobs: usedKnobs, scenarios: scenarios, all: choice == "all", context: context)
+      if parsed.flag("live") {
+        let plan = try livePlan(
+          parsed, scenarios: scenarios, catalog: catalog, knobs: knobs, format: format, color: color)
+        return LiveRun.run(plan, context: context)
+      }
       if parsed.wasGiven("explore") {
         return explore(
           scenarios, command: catalog.command, knobs: knobs, seeds: parsed.integer("explore"),
@@ -81,6 +91,34 @@ enum PatternCommand {
       if format == .svg { context.write(SVGRenderer.render(pictures)) }
       return failed ? 1 : 0
     }
+  }
+
+  /// `--live` runs one story, in text or JSON Lines: refuses what a real-time run cannot do.
+  static func livePlan(
+    _ parsed: ParsedOptions, scenarios: [Scenario], catalog: StoryCatalog, knobs: Knobs,
+    format: OutputFormat, color: Bool
+  ) throws(UsageError) -> LiveRun.Plan {
+    guard parsed.choice("scenario") != "all" else {
+      throw UsageError("--live runs one story at a time; pick one with '--scenario <name>' instead of 'all'")
+    }
+    guard !parsed.wasGiven("explore") else {
+      throw UsageError("--explore replays scripted runs under many seeds; drop '--live' or '--explore'")
+    }
+    guard !parsed.wasGiven("seed") else {
+      throw UsageError("--seed orders a scripted run's simultaneous jobs; a live run has none: drop '--seed'")
+    }
+    let liveFormat: LiveOutput.Format
+    switch format {
+    case .text: liveFormat = .text
+    case .json: liveFormat = .json
+    case .mermaid, .chart, .svg:
+      throw UsageError(
+        "--live streams text or JSON Lines as it happens; a \(format.rawValue) picture needs the finished "
+          + "run: drop '--live' or use '--format text' or '--format json'")
+    }
+    return LiveRun.Plan(
+      scenario: scenarios[0], command: catalog.command, knobs: knobs, format: liveFormat, color: color,
+      signalsItself: catalog.knobs.contains(.shutdownAt) && parsed.wasGiven(Knob.shutdownAt.rawValue))
   }
 
   /// The catalog's paragraph, then each story with the knobs it reads.

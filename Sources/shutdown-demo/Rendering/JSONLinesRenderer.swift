@@ -5,30 +5,41 @@ import Patterns
 /// docs/json-output.md; times are integers in nanoseconds, plus the text form the timeline shows.
 enum JSONLinesRenderer {
   static func render(_ report: ScenarioReport) -> String {
-    var out = ""
+    let decimals = timestampDecimals(report.events.map(\.time))
+    return header(report) + report.events.map { event(report, $0, decimals: decimals) }.joined()
+      + summary(report)
+  }
+
+  /// The `header` line.
+  static func header(_ report: ScenarioReport) -> String {
     let knobs = report.knobArguments.map { "\(string($0.name)):\(string($0.value))" }.joined(separator: ",")
-    out += object([
+    return object([
       ("type", string("header")), ("pattern", string(report.command)),
       ("scenario", string(report.scenario)), ("headline", string(report.headline)),
       ("knobs", "{\(knobs)}"), ("seed", "\(report.seed)"),
     ])
-    let decimals = timestampDecimals(report.events.map(\.time))
-    for event in report.events {
-      var fields = [
-        ("type", string("event")), ("scenario", string(report.scenario)),
-        ("time_ns", nanoseconds(event.time)),
-        ("time", string(formatTimestamp(event.time, decimals: decimals))),
-        ("actor", string(event.actor)), ("kind", string(event.kind.rawValue)),
-        ("detail", string(event.detail)),
-      ]
-      if let count = event.count { fields.append(("count", "\(count)")) }
-      out += object(fields)
-    }
+  }
+
+  /// One `event` line; `decimals` is the precision of its text time.
+  static func event(_ report: ScenarioReport, _ event: TimelineEvent, decimals: Int) -> String {
+    var fields = [
+      ("type", string("event")), ("scenario", string(report.scenario)),
+      ("time_ns", nanoseconds(event.time)),
+      ("time", string(formatTimestamp(event.time, decimals: decimals))),
+      ("actor", string(event.actor)), ("kind", string(event.kind.rawValue)),
+      ("detail", string(event.detail)),
+    ]
+    if let count = event.count { fields.append(("count", "\(count)")) }
+    return object(fields)
+  }
+
+  /// The `summary` line.
+  static func summary(_ report: ScenarioReport) -> String {
     let summary = report.summary
     let extra = report.measured.map { "\(string($0.label)):\(string($0.text))" }.joined(separator: ",")
     // Integer facts a story names (the flow's request counts and exit code) follow `measured`.
     let keyed = report.measured.flatMap(\.keyedIntegers).map { ($0.key, "\($0.value)") }
-    out += object(
+    return object(
       [
         ("type", string("summary")), ("scenario", string(report.scenario)),
         ("shutdown_at_ns", summary.shutdownAt.map(nanoseconds) ?? "null"),
@@ -37,7 +48,6 @@ enum JSONLinesRenderer {
         ("time_to_quiet_ns", summary.timeToQuiet.map(nanoseconds) ?? "null"),
         ("measured", "{\(extra)}"),
       ] + keyed + [("lesson", string(report.lesson)), ("failures", array(report.failures))])
-    return out
   }
 
   private static func object(_ fields: [(String, String)]) -> String {

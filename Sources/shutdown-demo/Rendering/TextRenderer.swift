@@ -5,32 +5,33 @@ import Patterns
 enum TextRenderer {
   static func render(_ report: ScenarioReport, width: Int, color: Bool) -> String {
     let style = Style(enabled: color)
-    var out = ""
-    out += style.bold("\(report.command) · \(report.scenario)") + "\n"
+    var out = header(report, width: width, style: style)
+    let decimals = timestampDecimals(report.events.map(\.time))
+    let times = report.events.map { formatTimestamp($0.time, decimals: decimals) }
+    let columns = TimelineColumns(
+      time: max(4, times.map(\.count).max() ?? 0), who: max(3, report.events.map(\.actor.count).max() ?? 0))
+    out += columns.heading
+    for (event, time) in zip(report.events, times) {
+      out += columns.line(event, time: time, width: width, style: style)
+    }
+    return out + footer(report, width: width, style: style)
+  }
+
+  /// The header: subcommand and story, the headline, the knobs, and a blank line.
+  static func header(_ report: ScenarioReport, width: Int, style: Style) -> String {
+    var out = style.bold("\(report.command) · \(report.scenario)") + "\n"
     out += wrap(report.headline, width: width, indent: "") + "\n"
     // The seed is part of the record, so a saved run says how to reproduce it (0, the default, needs no flag).
     let knobs = report.knobArguments + (report.seed == 0 ? [] : [(name: "seed", value: "\(report.seed)")])
     if !knobs.isEmpty {
       out += "knobs: " + knobs.map { "--\($0.name) \($0.value)" }.joined(separator: "  ") + "\n"
     }
-    out += "\n"
+    return out + "\n"
+  }
 
-    let decimals = timestampDecimals(report.events.map(\.time))
-    let times = report.events.map { formatTimestamp($0.time, decimals: decimals) }
-    let timeWidth = max(4, times.map(\.count).max() ?? 0)
-    let whoWidth = max(3, report.events.map(\.actor.count).max() ?? 0)
-    out += "  " + pad("time", timeWidth, right: true) + "  " + pad("who", whoWidth) + "  what\n"
-    // A long "what" wraps under its own column, not at column 0 where the terminal would put it.
-    let whatColumn = 2 + timeWidth + 2 + whoWidth + 2
-    let hanging = String(repeating: " ", count: whatColumn)
-    for (event, time) in zip(report.events, times) {
-      let line = pad(time, timeWidth, right: true) + "  " + pad(event.actor, whoWidth) + "  "
-      let what = wrapWords(event.detail, width: max(width - whatColumn, 20))
-      out +=
-        "  " + line + what.map { style.paint($0, for: event.kind) }.joined(separator: "\n" + hanging) + "\n"
-    }
-
-    out += "\n" + style.bold("summary:") + "\n"
+  /// After the timeline: the summary, any failures, and the lesson.
+  static func footer(_ report: ScenarioReport, width: Int, style: Style) -> String {
+    var out = "\n" + style.bold("summary:") + "\n"
     let rows = summaryRows(report)
     let labelWidth = rows.map(\.label.count).max() ?? 0
     for row in rows { out += "  " + pad(row.label, labelWidth) + "  " + row.text + "\n" }
@@ -64,7 +65,7 @@ enum TextRenderer {
     return rows + report.measured
   }
 
-  private static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+  static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     let padding = String(repeating: " ", count: max(0, width - text.count))
     return right ? padding + text : text + padding
   }
@@ -73,6 +74,32 @@ enum TextRenderer {
   /// on a terminal, where a few columns of slack do no harm.
   static func wrap(_ text: String, width: Int, indent: String) -> String {
     wrapWords(text, width: width, indent: indent).joined(separator: "\n")
+  }
+}
+
+/// The timeline's three columns (`time  who  what`) at given widths: a finished report sizes them
+/// to its widest entries; a live run, which cannot know those yet, widens them as it goes.
+struct TimelineColumns: Sendable, Equatable {
+  var time: Int
+  var who: Int
+
+  /// The column titles.
+  var heading: String {
+    "  " + TextRenderer.pad("time", time, right: true) + "  " + TextRenderer.pad("who", who) + "  what\n"
+  }
+
+  /// One event's line. A long "what" wraps under its own column, not at column 0 where the terminal
+  /// would put it. `actorColor` paints the "who" column (a live run's colour per actor).
+  func line(
+    _ event: TimelineEvent, time stamp: String, width: Int, style: Style, actorColor: String? = nil
+  ) -> String {
+    let whatColumn = 2 + time + 2 + who + 2
+    let hanging = String(repeating: " ", count: whatColumn)
+    let actor = TextRenderer.pad(event.actor, who)
+    let who = actorColor.map { style.enabled ? "\u{1B}[\($0)m\(actor)\u{1B}[0m" : actor } ?? actor
+    let what = wrapWords(event.detail, width: max(width - whatColumn, 20))
+    return "  " + TextRenderer.pad(stamp, time, right: true) + "  " + who + "  "
+      + what.map { style.paint($0, for: event.kind) }.joined(separator: "\n" + hanging) + "\n"
   }
 }
 

@@ -35,6 +35,8 @@ final class ChildProcess: @unchecked Sendable {
     var outputEnded = false
     var exit: ChildExit?
     var exitWaiters: [(id: Int, continuation: CheckedContinuation<ChildExit?, Never>)] = []
+    /// What to do, once each, when a matching line arrives: run on the reading thread.
+    var reactions: [(matches: @Sendable (String) -> Bool, action: @Sendable () -> Void)] = []
     var nextID = 0
     /// Waits whose timer fired before they were registered.
     var expired: Set<Int> = []
@@ -136,6 +138,20 @@ final class ChildProcess: @unchecked Sendable {
     }
   }
 
+  /// Runs `action` once, on the thread that reads the output, as soon as a line matching `matches`
+  /// has been written (at once if one already has). No task has to be scheduled for it, so the
+  /// reaction comes within microseconds of the line however busy the caller's threads are.
+  func whenLine(
+    matching matches: @escaping @Sendable (String) -> Bool, _ action: @escaping @Sendable () -> Void
+  ) {
+    let now = state.withLock { state in
+      if state.lines.contains(where: matches) { return true }
+      state.reactions.append((matches, action))
+      return false
+    }
+    if now { action() }
+  }
+
   /// Waits until the child exits or `timeout` passes.
   func waitForExit(timeout: Duration) async -> ChildExit? {
     let id = state.withLock { state in
@@ -189,12 +205,15 @@ final class ChildProcess: @unchecked Sendable {
   }
 
   private func deliver(_ line: String) {
-    let matched = state.withLock { state in
+    let (matched, reactions) = state.withLock { state in
       state.lines.append(line)
       let matching = state.lineWaiters.filter { $0.matches(line) }
       state.lineWaiters.removeAll { $0.matches(line) }
-      return matching
+      let reactions = state.reactions.filter { $0.matches(line) }
+      state.reactions.removeAll { $0.matches(line) }
+      return (matching, reactions)
     }
+    for reaction in reactions { reaction.action() }
     for waiter in matched { waiter.continuation.resume(returning: line) }
   }
 

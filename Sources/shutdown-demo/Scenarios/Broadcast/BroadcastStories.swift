@@ -166,7 +166,7 @@ enum BroadcastStories {
         context.record(late, .observe, "receives the shutdown message")
         return .stopped
       } catch {
-        context.record(late, .abort, "task cancelled at the grace deadline: it never heard the shutdown")
+        context.record(late, .abort, "task cancelled \(context.cutOff): it never heard the shutdown")
         return .aborted
       }
     }

@@ -66,7 +66,7 @@ enum Crew {
     } catch {
       // Only the Swift task's cancellation makes the clock throw: main gave up waiting.
       context.record(
-        name, .abort, "task cancelled at the grace deadline, in the middle of \(noun) \(done + 1)")
+        name, .abort, "task cancelled \(context.cutOff), in the middle of \(noun) \(done + 1)")
       return .aborted
     }
   }
@@ -100,9 +100,12 @@ enum Crew {
           running.removeAll { $0 == name }
           if running.isEmpty { group.cancelAll() }  // everyone is out: stop the grace timer
         case .graceOver where !running.isEmpty:
-          context.record(
-            "main", .deadline,
-            "grace period of \(formatDuration(grace)) is over; cancels the Swift task of \(listed(running))")
+          // The timer also ends at once when main's own task is cancelled (a live run's 2nd
+          // signal): then the grace period is not over, main was told to stop waiting.
+          let why =
+            context.trigger.escalation.map { "\($0) ends the wait" }
+            ?? "grace period of \(formatDuration(grace)) is over"
+          context.record("main", .deadline, "\(why); cancels the Swift task of \(listed(running))")
           group.cancelAll()
         case .graceOver:
           break

@@ -9,6 +9,16 @@ struct ScenarioContext: Sendable {
   var knobs: Knobs
   /// Delivers the shutdown signal: at a scripted time, or when a real one arrives.
   var trigger: any StorySignal
+  /// Whether the clock is real: then a measured time has nanoseconds nobody wants to read.
+  var realTime = false
+
+  /// A time the story measured (how long a step took), in words: exact in a scripted run, to the
+  /// millisecond in a live one, as the timeline's own stamps are.
+  func measured(_ duration: Duration) -> String {
+    guard realTime else { return formatDuration(duration) }
+    let (seconds, attoseconds) = duration.components
+    return formatDuration(.seconds(seconds) + .milliseconds(attoseconds / 1_000_000_000_000_000))
+  }
 
   /// Waits `duration` on the story's clock; throws `CancellationError` if the task is cancelled.
   func sleep(for duration: Duration) async throws { try await clock.sleep(for: duration) }
@@ -39,6 +49,10 @@ struct ScenarioContext: Sendable {
     await trigger.arrival(plus: delay, on: self)
   }
 
+  /// Why a task was cut off from outside, as its abort line says it: "at the grace deadline", or
+  /// in a live run stopped early by a repeated signal, "by the 2nd SIGINT".
+  var cutOff: String { trigger.escalation.map { "by \($0)" } ?? "at the grace deadline" }
+
   /// Main's last line: what it did, then the exit status its process would end with by the
   /// shutdown contract: 0 when everything stopped on its own terms, 1 when a task had to be
   /// cancelled from outside (aborted) or a step failed.
@@ -66,6 +80,10 @@ protocol StorySignal: Sendable {
   /// that hands its shutdown to the coordinator (the service flow) reads this instead of waiting
   /// for "the" signal. Call it once per run.
   func signals(on context: ScenarioContext) -> MPSC<ShutdownSignal>.Receiver
+  /// The repeated signal that stopped the run's waiting ("the 2nd SIGINT"), once one has: a live
+  /// run's escalation ladder. `nil` otherwise, and always in a scripted run, whose pattern stories
+  /// have no ladder.
+  var escalation: String? { get }
 }
 
 /// The scripted signals: a SIGTERM (or a list of signals) at fixed offsets from the start of the
@@ -85,6 +103,8 @@ struct ScriptedSignal: StorySignal {
   }
 
   var at: Duration { first.at }
+
+  var escalation: String? { nil }
 
   func arrival(on context: ScenarioContext) async -> String {
     let wait = at - context.timeline.now

@@ -126,11 +126,14 @@ enum ScenarioRunner {
     trigger: any StorySignal, timeline: Timeline? = nil
   ) async -> ScenarioReport {
     let timeline = timeline ?? Timeline(clock: clock)
-    let context = ScenarioContext(clock: clock, timeline: timeline, knobs: knobs, trigger: trigger)
+    let context = ScenarioContext(
+      clock: clock, timeline: timeline, knobs: knobs, trigger: trigger, realTime: true)
     var failures: [String] = []
     var measured: [SummaryLine] = []
     do {
       measured = try await scenario.run(context)
+    } catch is CancellationError where Task.isCancelled {
+      // The run stopped the story on purpose (a repeated signal): its summary still follows.
     } catch {
       failures.append("the scenario threw: \(error)")
     }
@@ -139,9 +142,11 @@ enum ScenarioRunner {
       failures: failures, leftovers: [])
   }
 
-  private static func report(
-    _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64, events: [TimelineEvent],
-    measured: [SummaryLine], failures: [String], leftovers: [String]
+  /// The report of `scenario` with these events and results; with none, what a live run's header shows
+  /// before anything has happened.
+  static func report(
+    _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64 = 0, events: [TimelineEvent] = [],
+    measured: [SummaryLine] = [], failures: [String] = [], leftovers: [String] = []
   ) -> ScenarioReport {
     ScenarioReport(
       command: command,

@@ -57,8 +57,8 @@ enum FlowDeployStories {
     let cleaningUp = report.time(of: .cleaningUp) ?? report.duration
     let needed = knobs.prestop + report.duration
     let holds = knobs.terminationGrace >= needed
-    let drain = formatDuration(cleaningUp)
-    let cleanup = formatDuration(report.duration - cleaningUp)
+    let drain = context.measured(cleaningUp)
+    let cleanup = context.measured(report.duration - cleaningUp)
     return service.summary(exitCode: killed ? 137 : report.exitCode) + [
       SummaryLine(
         "grace needed", .duration(needed),

@@ -227,7 +227,7 @@ final class SimulatedService: Sendable {
       record(
         "shutdown", .wait,
         "waits for \(counted(tasks, "task")) and \(counted(connections, "connection")), "
-          + "until the deadline at +\(formatDuration(deadline))")
+          + "until the deadline at +\(context.measured(deadline))")
     case .connectionsDrained:
       record("shutdown", .note, "every connection has closed")
     case .waitEnded(let end):
@@ -250,7 +250,9 @@ final class SimulatedService: Sendable {
     case .cleanupStep(let result):
       enter(step: 5)
       state.withLock { if !$0.killed { $0.cleanup.append(result) } }
-      record(result.name, result.outcome.isDone ? .cleanup : .error, Self.describe(result))
+      record(
+        result.name, result.outcome.isDone ? .cleanup : .error,
+        Self.describe(result, measured: context.measured))
     case .persisted(let result):
       enter(step: 6)
       state.withLock { if !$0.killed { $0.persisted.append(result) } }
@@ -280,12 +282,14 @@ final class SimulatedService: Sendable {
     return problems.isEmpty ? "every step done" : "done, but \(listed(problems))"
   }
 
-  static func describe(_ result: CleanupResult) -> String {
+  static func describe(
+    _ result: CleanupResult, measured: (Duration) -> String = { formatDuration($0) }
+  ) -> String {
     switch result.outcome {
-    case .done: "closed in \(formatDuration(result.took))"
+    case .done: "closed in \(measured(result.took))"
     case .failed(let message): "failed: \(message); the next step still runs"
     case .timedOut(let stillRunning):
-      "timed out after \(formatDuration(result.allowed))\(stillRunning ? ", still running; abandoned" : "")"
+      "timed out after \(measured(result.allowed))\(stillRunning ? ", still running; abandoned" : "")"
     case .skipped(let reason): "skipped: \(reason)"
     }
   }

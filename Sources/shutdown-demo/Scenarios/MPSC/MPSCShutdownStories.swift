@@ -246,7 +246,7 @@ extension MPSCStories {
     if Task.isCancelled {
       context.record(
         "consumer", .abort,
-        "task cancelled at the grace deadline" + (cutOff.map { ", in the middle of \($0)" } ?? ""))
+        "task cancelled \(context.cutOff)" + (cutOff.map { ", in the middle of \($0)" } ?? ""))
       // Close, then take what is still queued, to report it: nothing goes silently.
       queue.close()
       outcome.unprocessed = cutOff.map { [$0] } ?? []

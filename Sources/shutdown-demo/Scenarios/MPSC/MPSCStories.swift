@@ -193,17 +193,17 @@ enum MPSCStories {
     return [
       SummaryLine(
         "bounded: peak queued", .bounded(bounded.peak, limit: .init(context.knobs.capacity, "capacity"))),
-      SummaryLine("bounded: producer waited", waited(bounded)),
+      SummaryLine("bounded: producer waited", waited(bounded, context: context)),
       SummaryLine("unbounded: peak queued", .count(unbounded.peak)),
-      SummaryLine("unbounded: producer waited", waited(unbounded)),
+      SummaryLine("unbounded: producer waited", waited(unbounded, context: context)),
     ]
   }
 
   /// "never", or "4 times, 800ms in all".
-  static func waited(_ pressure: Pressure) -> Measure {
+  static func waited(_ pressure: Pressure, context: ScenarioContext) -> Measure {
     pressure.waits == 0
       ? .text("never")
-      : .text("\(counted(pressure.waits, "time")), \(formatDuration(pressure.waited)) in all")
+      : .text("\(counted(pressure.waits, "time")), \(context.measured(pressure.waited)) in all")
   }
 
   static let backpressureJobs = 10

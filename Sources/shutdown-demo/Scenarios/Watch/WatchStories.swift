@@ -155,7 +155,7 @@ enum WatchStories {
         context.record(late, .exit, "exits without doing a job")
         return .stopped
       } catch {
-        context.record(late, .abort, "task cancelled at the grace deadline")
+        context.record(late, .abort, "task cancelled \(context.cutOff)")
         return .aborted
       }
     }
