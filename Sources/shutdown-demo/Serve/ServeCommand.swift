@@ -59,9 +59,12 @@ enum ServeCommand {
       mid-request.
       """,
     options: [
+      // 0.0.0.0 is for a container only: a pod's probes and Service reach it on the pod's own
+      // address, never on its loopback (docs/kubernetes/README.md).
       OptionSpec(
-        name: "host", valueName: "address", help: "Where to listen: 127.0.0.1 only.",
-        kind: .choice(["127.0.0.1"]),
+        name: "host", valueName: "address",
+        help: "Where to listen: 127.0.0.1, or 0.0.0.0 inside a container.",
+        kind: .choice(["127.0.0.1", "0.0.0.0"]),
         defaultValue: "127.0.0.1"),
       OptionSpec(
         name: "port", valueName: "port", help: "The TCP port; 0 lets the kernel choose.",

@@ -88,20 +88,24 @@ func serviceMain() async throws -> Never {
     #expect(String(decoding: bytes, as: UTF8.self) == "served=20")
   }
 
-  /// The chapter shows exactly the code above.
+  /// The chapter, and the walkthrough's last stop, show exactly the code above.
   @Test func theChapter_showsTheCompiledExample() throws {
     let here = URL(fileURLWithPath: #filePath)
     let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent()
     let source = try String(contentsOf: here, encoding: .utf8)
-    let chapter = try String(contentsOf: root.appendingPathComponent("docs/flow.md"), encoding: .utf8)
+    let chapters = try ["docs/flow.md", "docs/walkthrough.md"].map {
+      ($0, try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8))
+    }
     let begin = try #require(source.range(of: "// docs/flow.md example begins\n"))
     let end = try #require(source.range(of: "// docs/flow.md example ends\n"))
     let example =
       "import Foundation\nimport Patterns\nimport Synchronization\n\n"
       + source[begin.upperBound..<end.lowerBound]
-    #expect(
-      chapter.contains("```swift\n\(example)```\n"),
-      "docs/flow.md must show the example of \(here.lastPathComponent)")
+    for (name, chapter) in chapters {
+      #expect(
+        chapter.contains("```swift\n\(example)```\n"),
+        "\(name) must show the example of \(here.lastPathComponent)")
+    }
   }
 }
