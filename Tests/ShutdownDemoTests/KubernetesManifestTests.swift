@@ -76,9 +76,9 @@ import Testing
     #expect(try Self.preStopSleep(deployment.container) >= Self.endpointLag)
   }
 
-  @Test func container_listensOnThePodAddress_atItsDeclaredPort() throws {
+  @Test func container_listensOnLoopback_atItsDeclaredPort() throws {
     let deployment = try Self.deployment()
-    #expect(deployment.serve.choice("host") == "0.0.0.0")
+    #expect(deployment.serve.choice("host") == "127.0.0.1")
     let port = try #require(deployment.container[path: "ports", 0, "containerPort"]?.int)
     #expect(deployment.serve.integer("port") == port)
   }

@@ -94,7 +94,7 @@ import Testing
   }
 
   @Test(arguments: [
-    (["serve", "--host", "192.168.1.10"], "'--host <address>'"),
+    (["serve", "--host", "0.0.0.0"], "'--host <address>'"),
     (["load"], "--url"),
     (["load", "--url", "http://example.com/"], "'--url <url>'"),
     (["load", "--url", "http://127.0.0.1:1/", "--duration", "1s", "--requests", "3"], "not both"),

@@ -59,12 +59,11 @@ enum ServeCommand {
       mid-request.
       """,
     options: [
-      // 0.0.0.0 is for a container only: a pod's probes and Service reach it on the pod's own
-      // address, never on its loopback (docs/kubernetes/README.md).
+      // Loopback only: this server exists to be drilled on this machine, never exposed.
       OptionSpec(
         name: "host", valueName: "address",
-        help: "Where to listen: 127.0.0.1, or 0.0.0.0 inside a container.",
-        kind: .choice(["127.0.0.1", "0.0.0.0"]),
+        help: "Where to listen: only 127.0.0.1, this machine.",
+        kind: .choice(["127.0.0.1"]),
         defaultValue: "127.0.0.1"),
       OptionSpec(
         name: "port", valueName: "port", help: "The TCP port; 0 lets the kernel choose.",
