@@ -6,8 +6,9 @@ import Testing
 
 /// `docs/kubernetes/` is what a reader applies to their own cluster; no cluster is reachable from
 /// the tests, so these check what can be checked without one: that the files parse, that the
-/// container runs `serve` with arguments `serve` accepts, and that the numbers satisfy the rule that
-/// keeps a rolling update from losing requests:
+/// container runs `serve` with arguments `serve` accepts, that the forwarder in front of it (serve
+/// listens on the pod's loopback only) carries the probes and the Service to it and outlives it,
+/// and that the numbers satisfy the rule that keeps a rolling update from losing requests:
 ///
 ///     terminationGracePeriodSeconds >= preStop + drain delay + grace + cleanup
 ///
@@ -32,6 +33,15 @@ import Testing
     var pod: YAMLNode
     var container: YAMLNode
     var serve: ParsedOptions
+    /// The `forward` sidecar: socat from the pod's address to serve on 127.0.0.1.
+    var forwarder: YAMLNode
+    /// socat's two addresses, each split at ":" and "," (`TCP4-LISTEN:8080,bind=…` gives
+    /// `["TCP4-LISTEN", "8080", "bind=…"]`).
+    var listen: [String]
+    var target: [String]
+
+    /// The port the pod's address answers on: the probes and the Service must use it.
+    var podPort: Int? { listen.count > 1 ? Int(listen[1]) : nil }
   }
 
   static func load(_ name: String) throws -> [YAMLNode] {
@@ -51,7 +61,12 @@ import Testing
     guard case .success(let serve) = parsed else {
       throw ManifestError(description: "serve rejects the container's args \(arguments): \(parsed)")
     }
-    return Deployment(pod: pod, container: container, serve: serve)
+    let forwarder = try #require(pod[path: "initContainers", 0], "the forward sidecar")
+    let addresses = try #require(forwarder["args"]?.strings, "the forwarder's args must be strings")
+    try #require(addresses.count == 2, "socat takes two addresses: \(addresses)")
+    let split = addresses.map { $0.split(whereSeparator: { ":,".contains($0) }).map(String.init) }
+    return Deployment(
+      pod: pod, container: container, serve: serve, forwarder: forwarder, listen: split[0], target: split[1])
   }
 
   /// The seconds of `sleep N` in the preStop hook.
@@ -76,16 +91,34 @@ import Testing
     #expect(try Self.preStopSleep(deployment.container) >= Self.endpointLag)
   }
 
-  @Test func container_listensOnLoopback_atItsDeclaredPort() throws {
+  @Test func serve_listensOnTheLoopbackOnly_andDeclaresNoPort() throws {
     let deployment = try Self.deployment()
     #expect(deployment.serve.choice("host") == "127.0.0.1")
-    let port = try #require(deployment.container[path: "ports", 0, "containerPort"]?.int)
-    #expect(deployment.serve.integer("port") == port)
+    // A declared port would say the pod's address answers there; only the forwarder's does.
+    #expect(deployment.container["ports"] == nil)
   }
 
-  @Test func probes_askReadyAndHealth_onTheContainerPort() throws {
+  /// An init container that restarts Always is a native sidecar: the kubelet stops it only after
+  /// serve has exited, so it relays serve's whole drain. Bound to the pod's address, not 0.0.0.0.
+  @Test func forwarder_isANativeSidecar_fromThePodAddress_toServe() throws {
     let deployment = try Self.deployment()
-    let port = try #require(deployment.container[path: "ports", 0, "containerPort"]?.int)
+    let forwarder = deployment.forwarder
+    #expect(forwarder["restartPolicy"]?.string == "Always")
+    #expect(forwarder["command"]?.strings == ["/usr/bin/tini", "--", "/usr/bin/socat"])
+    #expect(deployment.listen.first == "TCP4-LISTEN", "\(deployment.listen)")
+    #expect(deployment.listen.contains("bind=$(POD_IP)"), "\(deployment.listen)")
+    #expect(deployment.listen.contains("fork"), "one relay per connection: \(deployment.listen)")
+    let podIP = try #require(forwarder[path: "env", 0])
+    #expect(podIP["name"]?.string == "POD_IP")
+    #expect(podIP[path: "valueFrom", "fieldRef", "fieldPath"]?.string == "status.podIP")
+    #expect(deployment.target == ["TCP4", "127.0.0.1", String(deployment.serve.integer("port"))])
+    let podPort = try #require(deployment.podPort)
+    #expect(forwarder[path: "ports", 0, "containerPort"]?.int == podPort)
+  }
+
+  @Test func probes_askReadyAndHealth_throughTheForwarder() throws {
+    let deployment = try Self.deployment()
+    let port = try #require(deployment.podPort)
     for (probe, path) in [("readinessProbe", "/ready"), ("livenessProbe", "/health")] {
       let get = try #require(deployment.container[path: probe, "httpGet"], "\(probe) must be an httpGet")
       #expect(get["path"]?.string == path, "\(probe)")
@@ -103,7 +136,7 @@ import Testing
     #expect(Duration.seconds(period * threshold) > deployment.serve.duration("grace"))
   }
 
-  @Test func service_selectsThePods_andTargetsTheContainerPort() throws {
+  @Test func service_selectsThePods_andTargetsTheForwarder() throws {
     let deployment = try Self.deployment()
     let documents = try Self.load("service.yaml")
     try #require(documents.count == 1)
@@ -113,7 +146,7 @@ import Testing
     let labels = try #require(
       try Self.load("deployment.yaml")[0][path: "spec", "template", "metadata", "labels"])
     #expect(selector == labels)
-    let port = try #require(deployment.container[path: "ports", 0, "containerPort"]?.int)
+    let port = try #require(deployment.podPort)
     #expect(service[path: "spec", "ports", 0, "targetPort"]?.int == port)
   }
 
@@ -125,7 +158,7 @@ import Testing
     #expect(mapping["listenAddress"]?.string == "127.0.0.1", "load talks to 127.0.0.1 only")
   }
 
-  @Test func dockerfile_buildsStatically_andRunsServeUnderAnInit() throws {
+  @Test func dockerfile_buildsStatically_andRunsServeUnderAnInit_withSocatForTheForwarder() throws {
     let text = try String(contentsOf: Self.directory.appendingPathComponent("Dockerfile"), encoding: .utf8)
     let lines = splitLines(text).filter { !$0.hasPrefix("#") }
     let stages = lines.filter { $0.hasPrefix("FROM ") }
@@ -137,7 +170,7 @@ import Testing
       try JSONSerialization.jsonObject(with: Data(entrypoint.dropFirst("ENTRYPOINT ".count).utf8))
         as? [String])
     #expect(words == ["/usr/bin/tini", "--", "/usr/local/bin/shutdown-demo", "serve"])
-    #expect(text.contains("apt-get install -y --no-install-recommends tini"))
+    #expect(text.contains("apt-get install -y --no-install-recommends tini socat"))
   }
 
   @Test func yamlSubset_readsNesting_andRefusesWhatItDoesNotKnow() throws {
