@@ -94,19 +94,27 @@ import Testing
       let waitersReturned = StressCounter()
       let waitsSawUnfinished = StressCounter()
       await withTaskGroup(of: Void.self) { group in
-        for _ in 0..<4 {
-          group.addTask {
-            for index in 0..<perSpawner {
-              if index % 2 == 0 {
-                tracker.spawn {
-                  await Task.yield()
-                  ran.increment()
+        // Spawning after close() is allowed (and tracked), so a wait that returned could see the
+        // tracker non-empty again if spawners were still running. Closing once every spawn call has
+        // returned keeps the check below exact; the spawned tasks themselves are still running.
+        group.addTask {
+          await withTaskGroup(of: Void.self) { spawners in
+            for _ in 0..<4 {
+              spawners.addTask {
+                for index in 0..<perSpawner {
+                  if index % 2 == 0 {
+                    tracker.spawn {
+                      await Task.yield()
+                      ran.increment()
+                    }
+                  } else {
+                    await tracker.track { ran.increment() }
+                  }
                 }
-              } else {
-                await tracker.track { ran.increment() }
               }
             }
           }
+          tracker.close()
         }
         for waiter in 0..<8 {
           var random = StressRandom(seed: UInt64(round * 8 + waiter))
@@ -122,10 +130,6 @@ import Testing
             }
             waitersReturned.increment()
           }
-        }
-        group.addTask {
-          await Task.yield()
-          tracker.close()
         }
       }
       await tracker.wait()
