@@ -97,7 +97,7 @@ enum LiveRun {
     if let escalation = signal.escalation {
       timeline.record("main", .exit, "stopped early by \(escalation); exit \(code)")
       report.events = timeline.events
-      report.hasGraceDeadline = false  // what was aborted was cut by the signal, not the deadline
+      report.abortedBy = escalation  // what was aborted was cut by the signal, not the deadline
       report.summary = TimelineSummary(events: report.events, participants: report.summary.participants)
     }
     output.footer(millisecondsOnly(report))

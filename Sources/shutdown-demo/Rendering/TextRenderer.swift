@@ -41,7 +41,7 @@ enum TextRenderer {
   }
 
   /// The measured facts, in words: the timeline's own, then the story's. Only what the story has:
-  /// "aborted at the deadline" only where there is a deadline, counts that are zero left out.
+  /// "aborted at the deadline" only where a deadline did the aborting, counts that are zero left out.
   static func summaryRows(_ report: ScenarioReport) -> [SummaryLine] {
     let summary = report.summary
     var rows: [SummaryLine] = []
@@ -52,7 +52,9 @@ enum TextRenderer {
           "observed the shutdown", .fraction(summary.observed.count, of: summary.participants.count),
           note: missed.isEmpty ? nil : "(not: \(missed.joined(separator: ", ")))"))
     }
-    if report.hasGraceDeadline {
+    if let cutter = report.abortedBy, !summary.aborted.isEmpty {
+      rows.append(SummaryLine("aborted by \(cutter)", .names(summary.aborted)))
+    } else if report.hasGraceDeadline {
       rows.append(SummaryLine("aborted at the deadline", .names(summary.aborted)))
     } else if !summary.aborted.isEmpty {
       rows.append(SummaryLine("aborted", .names(summary.aborted)))

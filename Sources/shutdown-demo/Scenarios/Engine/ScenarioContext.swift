@@ -1,4 +1,5 @@
 import Patterns
+import Synchronization
 
 /// What a running story gets: the clock, the timeline to write, the knobs, and where its shutdown
 /// signal comes from. Nothing here says whether time is virtual or real, or the signal scripted or
@@ -11,6 +12,8 @@ struct ScenarioContext: Sendable {
   var trigger: any StorySignal
   /// Whether the clock is real: then a measured time has nanoseconds nobody wants to read.
   var realTime = false
+  /// What the story tells its summary beyond the timeline.
+  var notes = StoryNotes()
 
   /// A time the story measured (how long a step took), in words: exact in a scripted run, to the
   /// millisecond in a live one, as the timeline's own stamps are.
@@ -134,4 +137,15 @@ struct ScriptedSignal: StorySignal {
     let rest = script.filter { $0.at >= now }.map { ScriptedSignals.Delivery(at: $0.at - now, $0.signal) }
     return ScriptedSignals.start(rest, clock: context.clock).signals
   }
+}
+
+/// What a running story tells its summary beyond the timeline: written by the story's tasks, read
+/// once the run is over.
+final class StoryNotes: Sendable {
+  private let cutter = Mutex<String?>(nil)
+
+  /// Who aborted the unfinished work, when it was not the grace deadline ("the 2nd SIGINT").
+  var abortedBy: String? { cutter.withLock { $0 } }
+
+  func workCut(by who: String) { cutter.withLock { $0 = who } }
 }

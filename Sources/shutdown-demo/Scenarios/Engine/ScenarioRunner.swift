@@ -16,6 +16,8 @@ struct ScenarioReport: Sendable {
   var summary: TimelineSummary
   /// Whether the story waits under a grace deadline, so "aborted at the deadline" means something.
   var hasGraceDeadline: Bool
+  /// Who aborted the unfinished work when the deadline did not (a repeated signal).
+  var abortedBy: String? = nil
   /// The story's own measured lines.
   var measured: [SummaryLine]
   var lesson: String
@@ -47,6 +49,7 @@ enum ScenarioRunner {
     _ scenario: Scenario, command: String, knobs: Knobs, seed: UInt64 = 0, jobBudget: Int? = nil
   ) -> ScenarioReport {
     let timelineBox = TimelineBox()
+    let notes = StoryNotes()
     let trigger = ScriptedSignal(script: scenario.script(knobs))
     let result = Simulation.run(
       seed: seed,
@@ -56,7 +59,8 @@ enum ScenarioRunner {
     ) { clock in
       let timeline = Timeline(clock: clock)
       timelineBox.timeline = timeline
-      let context = ScenarioContext(clock: clock, timeline: timeline, knobs: knobs, trigger: trigger)
+      let context = ScenarioContext(
+        clock: clock, timeline: timeline, knobs: knobs, trigger: trigger, notes: notes)
       return try await scenario.run(context)
     }
     var failures: [String] = []
@@ -85,6 +89,7 @@ enum ScenarioRunner {
     var finished = report(
       scenario, command: command, knobs: knobs, seed: seed, events: timelineBox.timeline?.events ?? [],
       measured: measured, failures: failures, leftovers: leftovers)
+    finished.abortedBy = notes.abortedBy
     finished.deadlocks = result.deadlocks.map(\.description)
     finished.livelock = result.livelock?.description
     return finished
@@ -137,9 +142,11 @@ enum ScenarioRunner {
     } catch {
       failures.append("the scenario threw: \(error)")
     }
-    return report(
+    var finished = report(
       scenario, command: command, knobs: knobs, seed: 0, events: timeline.events, measured: measured,
       failures: failures, leftovers: [])
+    finished.abortedBy = context.notes.abortedBy
+    return finished
   }
 
   /// The report of `scenario` with these events and results; with none, what a live run's header shows

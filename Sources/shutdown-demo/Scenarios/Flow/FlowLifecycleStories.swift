@@ -34,7 +34,7 @@ enum FlowLifecycleStories {
     setup.reloadable = true
     let service = SimulatedService(setup, context: context)
     let report = await service.run(
-      startLine: "starts with config v1: listener, cache, queue consumer, db pool")
+      startLine: "starts with config v1: db pool, queue, cache, then the listener")
     let reloads = context.timeline.events.filter { $0.detail.contains("publishes config") }.count
     let pickedUp = context.timeline.events.filter { $0.detail.contains("picks up config") }.count
     return [

@@ -184,7 +184,9 @@ final class SimulatedService: Sendable {
     switch event.kind {
     case .signalReceived(let signal, let ordinal):
       switch ordinal {
-      case 0: record("signal", .signal, signal.name)
+      // A reload (or ignored) signal starts no shutdown: not a .signal event, which the summary
+      // measures the time to quiet from.
+      case 0: record("signal", .note, signal.name)
       case 1:
         enter(step: 1)
         state.withLock { $0.shutdownSignals.append(signal.name) }
@@ -246,6 +248,7 @@ final class SimulatedService: Sendable {
       record("shutdown", .note, "\(counted(count, "connection")) closed unfinished")
     case .escalated(let signal):
       let by = signal.map { "a 2nd \($0.name)" } ?? "cancellation"
+      context.notes.workCut(by: signal.map { "the 2nd \($0.name)" } ?? "cancellation")
       record("shutdown", .deadline, "\(by): stop waiting; cleanup and persistence still run")
     case .cleanupStep(let result):
       enter(step: 5)
@@ -307,7 +310,7 @@ final class SimulatedService: Sendable {
   // MARK: running
 
   /// Starts the service, serves until its shutdown finishes, and returns the coordinator's report.
-  func run(startLine: String = "starts: listener, cache, queue consumer, db pool") async -> ShutdownReport {
+  func run(startLine: String = "starts: db pool, queue, cache, then the listener") async -> ShutdownReport {
     record("main", .start, startLine)
     for resource in setup.cleanup.reversed() {
       shutdown.cleanup.register(name: resource.name, timeout: resource.timeout) { [clock = context.clock] in
