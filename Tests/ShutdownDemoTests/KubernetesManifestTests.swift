@@ -10,7 +10,7 @@ import Testing
 /// listens on the pod's loopback only) carries the probes and the Service to it and outlives it,
 /// and that the numbers satisfy the rule that keeps a rolling update from losing requests:
 ///
-///     terminationGracePeriodSeconds >= preStop + drain delay + grace + cleanup
+///     terminationGracePeriodSeconds >= preStop + drain delay + grace + cleanup + forwarder's linger
 ///
 /// (Kubernetes starts its clock at preStop and sends SIGKILL when it runs out.)
 @Suite struct KubernetesManifestTests {
@@ -62,9 +62,13 @@ import Testing
       throw ManifestError(description: "serve rejects the container's args \(arguments): \(parsed)")
     }
     let forwarder = try #require(pod[path: "initContainers", 0], "the forward sidecar")
-    let addresses = try #require(forwarder["args"]?.strings, "the forwarder's args must be strings")
-    try #require(addresses.count == 2, "socat takes two addresses: \(addresses)")
-    let split = addresses.map { $0.split(whereSeparator: { ":,".contains($0) }).map(String.init) }
+    let script = try #require(forwarder["args"]?.strings, "the forwarder's args must be strings")
+    try #require(script.count == 1, "one shell script: \(script)")
+    // "socat <listen> <target> & trap … TERM; wait": socat's two addresses follow its name.
+    let words = script[0].split(separator: " ").map(String.init)
+    try #require(
+      words.count > 3 && words[0] == "socat" && words[3] == "&", "socat <listen> <target> &: \(words)")
+    let split = words[1...2].map { $0.split(whereSeparator: { ":,".contains($0) }).map(String.init) }
     return Deployment(
       pod: pod, container: container, serve: serve, forwarder: forwarder, listen: split[0], target: split[1])
   }
@@ -77,12 +81,21 @@ import Testing
     return .seconds(try #require(Int(command[1])))
   }
 
-  @Test func terminationGracePeriod_coversPreStop_drainDelay_grace_andCleanup() throws {
+  /// The seconds the forwarder waits on SIGTERM before it stops socat (`trap "sleep N; …"`).
+  static func forwarderLinger(_ deployment: Deployment) throws -> Duration {
+    let script = try #require(deployment.forwarder["args"]?.strings?.first)
+    let range = try #require(script.range(of: "trap \"sleep "), "the forwarder's trap: \(script)")
+    return .seconds(try #require(Int(script[range.upperBound...].prefix { $0.isNumber })))
+  }
+
+  /// The forwarder gets SIGTERM only once serve has exited, so its linger comes on top of the rest.
+  @Test func terminationGracePeriod_coversPreStop_drainDelay_grace_cleanup_andTheForwarder() throws {
     let deployment = try Self.deployment()
     let preStop = try Self.preStopSleep(deployment.container)
     let budget = Duration.seconds(try #require(deployment.pod["terminationGracePeriodSeconds"]?.int))
     let needed =
       preStop + deployment.serve.duration("drain-delay") + deployment.serve.duration("grace") + Self.cleanup
+      + (try Self.forwarderLinger(deployment))
     #expect(budget >= needed, "terminationGracePeriodSeconds \(budget) < \(needed) needed")
   }
 
@@ -104,9 +117,9 @@ import Testing
     let deployment = try Self.deployment()
     let forwarder = deployment.forwarder
     #expect(forwarder["restartPolicy"]?.string == "Always")
-    #expect(forwarder["command"]?.strings == ["/usr/bin/tini", "--", "/usr/bin/socat"])
+    #expect(forwarder["command"]?.strings == ["/usr/bin/tini", "--", "/bin/sh", "-c"])
     #expect(deployment.listen.first == "TCP4-LISTEN", "\(deployment.listen)")
-    #expect(deployment.listen.contains("bind=$(POD_IP)"), "\(deployment.listen)")
+    #expect(deployment.listen.contains("bind=$POD_IP"), "\(deployment.listen)")
     #expect(deployment.listen.contains("fork"), "one relay per connection: \(deployment.listen)")
     let podIP = try #require(forwarder[path: "env", 0])
     #expect(podIP["name"]?.string == "POD_IP")
@@ -114,6 +127,9 @@ import Testing
     #expect(deployment.target == ["TCP4", "127.0.0.1", String(deployment.serve.integer("port"))])
     let podPort = try #require(deployment.podPort)
     #expect(forwarder[path: "ports", 0, "containerPort"]?.int == podPort)
+    // SIGTERM reaches the shell (tini's child), which lets the relays finish before stopping socat.
+    let script = try #require(forwarder["args"]?.strings?.first)
+    #expect(script.hasSuffix("& trap \"sleep 1; kill $!\" TERM; wait"), "\(script)")
   }
 
   @Test func probes_askReadyAndHealth_throughTheForwarder() throws {
