@@ -142,16 +142,6 @@ import Testing
     }
   }
 
-  /// Once the listener closes, /health stops answering; the liveness probe must not be able to
-  /// fail the container (and restart it mid-drain) before the grace period is over.
-  @Test func livenessProbe_cannotFailWithinTheGracePeriod() throws {
-    let deployment = try Self.deployment()
-    let liveness = try #require(deployment.container["livenessProbe"])
-    let period = liveness["periodSeconds"]?.int ?? 10
-    let threshold = liveness["failureThreshold"]?.int ?? 3
-    #expect(Duration.seconds(period * threshold) > deployment.serve.duration("grace"))
-  }
-
   @Test func service_selectsThePods_andTargetsTheForwarder() throws {
     let deployment = try Self.deployment()
     let documents = try Self.load("service.yaml")
