@@ -238,6 +238,21 @@ import Testing
           starts: 3, requests: 9, connections: 4, cleanShutdowns: 3, lastShutdownClean: true))
   }
 
+  /// A child started while another thread holds a descriptor open without close-on-exec (as
+  /// Foundation's `Process` does with the socket that tells it its own child has exited) must not
+  /// keep a copy: that would hide the other child's exit for as long as this one lives.
+  @Test func aChildProcess_inheritsNoDescriptorButItsStandardThree() async throws {
+    let stray = open("/dev/null", O_RDONLY)  // no O_CLOEXEC: inheritable
+    try #require(stray > 2)
+    defer { close(stray) }
+    let child = try ChildProcess(arguments: ["/bin/sh", "-c", "ls /proc/$$/fd"])
+    defer { child.killGroup() }
+    _ = await child.waitForExit(timeout: .seconds(60))
+    let listed = Set(child.lines.flatMap { $0.split(separator: " ") }.map(String.init))
+    #expect(!listed.contains(String(stray)), "the child kept descriptor \(stray): \(child.lines)")
+    #expect(listed.isSuperset(of: ["0", "1", "2"]), "\(child.lines)")
+  }
+
   @Test func naive_installsNoHandler_soSIGTERMKillsIt() async throws {
     let server = try await RunningServer.start(["--naive"])
     defer { server.kill() }

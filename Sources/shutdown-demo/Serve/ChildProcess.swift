@@ -7,6 +7,22 @@ import Patterns
   import Darwin
 #endif
 
+/// Makes the child start with descriptors 0, 1 and 2 only. Without this it inherits every
+/// descriptor of ours not marked close-on-exec, including ones another thread has just opened for a
+/// child of its own: Foundation's `Process` learns that its child exited when a socket it gave that
+/// child reaches end-of-file, which never happens while one of our children holds a copy.
+/// glibc 2.34 and later have `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module
+/// does not import: it is looked up at run time, and without it nothing changes.
+private func closeEveryOtherDescriptor(_ actions: inout posix_spawn_file_actions_t) {
+  #if os(Linux)
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    guard
+      let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+    else { return }
+    _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+  #endif
+}
+
 /// How a child process ended.
 struct ChildExit: Sendable, Equatable {
   /// The exit status, or 128 + the signal that killed it (as a shell reports it).
@@ -54,6 +70,7 @@ final class ChildProcess: @unchecked Sendable {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
     posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+    closeEveryOtherDescriptor(&actions)
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }

@@ -59,8 +59,10 @@ enum BinaryRunner {
       throw BinaryRunnerError(description: "could not start \(executable.path): \(error)")
     }
     if exited.wait(timeout: .now() + .seconds(timeoutSeconds)) == .timedOut {
-      process.terminate()
-      process.waitUntilExit()
+      // Bounded here too: Foundation hears of the exit through a socket, and waitUntilExit would
+      // wait for ever if something else still held a copy of it.
+      kill(process.processIdentifier, SIGKILL)
+      _ = exited.wait(timeout: .now() + .seconds(10))
       throw BinaryRunnerError(
         description: "\(executable.path) \(arguments) did not exit within \(timeoutSeconds) s; killed it"
       )
