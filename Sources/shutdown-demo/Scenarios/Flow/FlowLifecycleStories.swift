@@ -33,8 +33,7 @@ enum FlowLifecycleStories {
     var setup = FlowStories.setup(context.knobs)
     setup.reloadable = true
     let service = SimulatedService(setup, context: context)
-    let report = await service.run(
-      startLine: "starts with config v1: db pool, queue, cache, then the listener")
+    let report = await service.run(startLine: "starts with config v1: \(service.openingOrder)")
     let reloads = context.timeline.events.filter { $0.detail.contains("publishes config") }.count
     let pickedUp = context.timeline.events.filter { $0.detail.contains("picks up config") }.count
     return [

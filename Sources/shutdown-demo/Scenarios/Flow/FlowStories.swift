@@ -140,7 +140,7 @@ enum FlowStories {
     outcome: requests(aborted: 1, refused: 0, exitCode: 143)
   ) { context in
     let service = SimulatedService(setup(context.knobs, store: nil), context: context, handlesSignals: false)
-    service.record("main", .start, "starts: db pool, queue, cache, then the listener; no signal handler")
+    service.record("main", .start, "starts: \(service.openingOrder); no signal handler")
     // The same service, served by hand: the same load balancer and handlers, but nobody listens
     // for the signal, so the coordinator never runs.
     let serving = spawnTask(name: "service") { await service.serveWithoutHandler() }

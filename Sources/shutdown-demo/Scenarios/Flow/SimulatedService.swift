@@ -309,9 +309,15 @@ final class SimulatedService: Sendable {
 
   // MARK: running
 
+  /// What opens, in the order it opens: the resources (closed in reverse at shutdown), the listener
+  /// last, once everything behind it is ready.
+  var openingOrder: String {
+    setup.cleanup.reversed().map(\.name).joined(separator: ", ") + ", then the listener"
+  }
+
   /// Starts the service, serves until its shutdown finishes, and returns the coordinator's report.
-  func run(startLine: String = "starts: db pool, queue, cache, then the listener") async -> ShutdownReport {
-    record("main", .start, startLine)
+  func run(startLine: String? = nil) async -> ShutdownReport {
+    record("main", .start, startLine ?? "starts: \(openingOrder)")
     for resource in setup.cleanup.reversed() {
       shutdown.cleanup.register(name: resource.name, timeout: resource.timeout) { [clock = context.clock] in
         try await clock.sleep(for: resource.takes)
